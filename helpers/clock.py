@@ -1,0 +1,53 @@
+"""The lab clock: what the emulator reads for TTLs, expiries, retries and visibility timeouts."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+
+
+class Clock:
+    """Lab time: real time plus whatever the lab skipped. Offline it jumps; on AWS it waits."""
+
+    def __init__(self, *, offline: bool):
+        self.offline = offline
+        self._offset = 0.0
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[], None]] = []
+
+    def now(self) -> float:
+        """Seconds since the epoch, in lab time."""
+        return time.time() + self._offset
+
+    def datetime(self) -> datetime:
+        """Lab time as an aware UTC datetime."""
+        return datetime.fromtimestamp(self.now(), tz=timezone.utc)
+
+    def advance(self, seconds: float | timedelta) -> float:
+        """Let `seconds` pass: instantly offline, by really waiting on AWS; returns the new now()."""
+        secs = seconds.total_seconds() if isinstance(seconds, timedelta) else float(seconds)
+        if secs < 0:
+            raise ValueError(f"the lab clock only moves forward: got {secs} seconds")
+        if self.offline:
+            with self._lock:
+                self._offset += secs
+        else:
+            time.sleep(secs)
+        for listener in list(self._listeners):
+            listener()
+        return self.now()
+
+    def on_advance(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after every advance (the emulator wakes its deliveries)."""
+        self._listeners.append(listener)
+
+    @property
+    def skipped(self) -> float:
+        """Seconds the lab clock is ahead of real time."""
+        return self._offset
+
+    def __repr__(self) -> str:
+        ahead = f", {self._offset:.0f} s ahead of real time" if self._offset else ""
+        return f"<Clock {self.datetime():%Y-%m-%d %H:%M:%S} UTC{ahead}>"

@@ -1,0 +1,522 @@
+"""The emulator: gives moto's stored configuration AWS behaviour, offline.
+
+`Emulator.install()` patches a handful of moto's private seams (moto is pinned to a tested minor
+in pyproject.toml; tests/emulator/test_moto_seams.py checks each seam still exists):
+
+- `LambdaFunction.invoke`: every direct invoke runs the function's own package in the
+  Lambda runtime; `Event` invocations are queued for asynchronous delivery;
+- S3 and SNS → Lambda: queued as asynchronous invocations with AWS-shaped events;
+- SQS, DynamoDB Streams and Kinesis mappings: hidden from moto's synchronous per-message
+  delivery and polled by `Delivery` instead, with batches as AWS makes them;
+- SQS and the S3 event's times read the lab clock, so advancing it releases invisible messages.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote_plus
+
+from .delivery import Delivery, SettleReport, _iso
+from .lambda_runtime import FunctionSpec, Invocation, LambdaRuntime, LogEvent, encode_log_tail
+
+_active: Emulator | None = None
+_lock = threading.Lock()
+
+
+class Emulator:
+    """Lambda runtime, event delivery and the moto seams for one offline lab."""
+
+    def __init__(self, *, account_id: str, endpoint_url: str, clock: Any):
+        self.account_id = account_id
+        self.endpoint_url = endpoint_url
+        self.clock = clock
+        self.notes: list[str] = []
+        self.runtime = LambdaRuntime(
+            endpoint_url=endpoint_url, now=clock.now, write_logs=self._write_logs
+        )
+        self.delivery: Delivery | None = None
+        self._patches: list[tuple[Any, str, Any]] = []
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+    def install(self) -> None:
+        """Patch moto's seams; one emulator per process at a time."""
+        global _active
+        with _lock:
+            if _active is not None:
+                raise RuntimeError(
+                    "another offline lab is running in this process: call its teardown() first"
+                )
+            _active = self
+        self._install_patches()
+        self.delivery = Delivery(self)
+        self.clock.on_advance(self.delivery.notify)
+
+    def uninstall(self) -> None:
+        """Stop deliveries and environments and remove the patches."""
+        global _active
+        if self.delivery is not None:
+            self.delivery.stop()
+        self.runtime.shutdown()
+        for owner, name, original in reversed(self._patches):
+            setattr(owner, name, original)
+        self._patches.clear()
+        with _lock:
+            if _active is self:
+                _active = None
+
+    def settle(self, *, timeout: float = 60.0, max_advance_s: float = 6 * 3600) -> SettleReport:
+        assert self.delivery is not None
+        return self.delivery.settle(timeout=timeout, max_advance_s=max_advance_s)
+
+    def note(self, message: str) -> None:
+        self.notes.append(message)
+
+    def _patch(self, owner: Any, name: str, value: Any) -> None:
+        self._patches.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, value)
+
+    def _install_patches(self) -> None:
+        from moto.awslambda import models as lambda_models
+        from moto.dynamodb.models import table as ddb_table
+        from moto.kinesis import models as kinesis_models
+        from moto.s3 import notifications as s3_notifications
+        from moto.sns import models as sns_models
+        from moto.sqs import models as sqs_models
+
+        em = self
+
+        def invoke(fn: Any, body: Any, request_headers: Any, response_headers: Any) -> bytes:
+            return em._invoke_api(fn, body, request_headers, response_headers)
+
+        self._patch(lambda_models.LambdaFunction, "invoke", invoke)
+
+        # moto delivers these synchronously, one record per call: Delivery polls instead
+        self._patch(lambda_models.LambdaBackend, "send_dynamodb_items", lambda *a, **k: None)
+        self._patch(lambda_models.LambdaBackend, "send_kinesis_message", lambda *a, **k: None)
+        original_add = sqs_models.Queue.add_message
+
+        def add_message(queue: Any, message: Any) -> None:
+            mappings = queue.lambda_event_source_mappings
+            queue.lambda_event_source_mappings = {}
+            try:
+                original_add(queue, message)
+            finally:
+                queue.lambda_event_source_mappings = mappings
+            em.wake()
+
+        self._patch(sqs_models.Queue, "add_message", add_message)
+        original_stream_add = ddb_table.StreamShard.add
+
+        def stream_add(shard: Any, old: Any, new: Any) -> None:
+            original_stream_add(shard, old, new)
+            em.wake()
+
+        self._patch(ddb_table.StreamShard, "add", stream_add)
+        original_put_record = kinesis_models.Stream.put_record
+
+        def put_record(stream: Any, *args: Any, **kwargs: Any) -> Any:
+            result = original_put_record(stream, *args, **kwargs)
+            em.wake()
+            return result
+
+        self._patch(kinesis_models.Stream, "put_record", put_record)
+
+        # S3 and SNS invoke functions asynchronously, with AWS's event shapes
+        def invoke_from_s3(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
+            em.enqueue_async(fn_arn, json.dumps(event_body).encode())
+
+        self._patch(s3_notifications, "_invoke_awslambda", invoke_from_s3)
+        original_s3_event = s3_notifications._get_s3_event
+
+        def s3_event(event_name: str, bucket: Any, key: Any, notification_id: str) -> Any:
+            return em._s3_event(original_s3_event(event_name, bucket, key, notification_id), key)
+
+        self._patch(s3_notifications, "_get_s3_event", s3_event)
+        original_publish = sns_models.Subscription.publish
+
+        def publish(sub: Any, message: str, message_id: str, subject: str | None = None,
+                    message_attributes: dict[str, Any] | None = None, *args: Any,
+                    **kwargs: Any) -> None:
+            if sub.protocol != "lambda":
+                return original_publish(sub, message, message_id, subject, message_attributes,
+                                        *args, **kwargs)
+            matcher = sub._filter_policy_matcher
+            if matcher is not None and not matcher.matches(message_attributes, message):
+                return None
+            structure = kwargs.get("message_structure") or (args[2] if len(args) > 2 else None)
+            if structure == "json":
+                message = sub._parse_message_structure(message, "lambda")
+            event = em._sns_event(sub, message, message_id, subject, message_attributes or {})
+            em.enqueue_async(sub.endpoint, json.dumps(event).encode())
+            return None
+
+        self._patch(sns_models.Subscription, "publish", publish)
+
+        from . import mail
+
+        mail.install(self._patch)
+
+        # SQS times (visibility, delays, receive timestamps) follow the lab clock
+        self._patch(sqs_models, "unix_time", lambda dt=None: em.clock.now())
+        self._patch(sqs_models, "unix_time_millis", lambda dt=None: em.clock.now() * 1000)
+
+    def wake(self) -> None:
+        if self.delivery is not None:
+            self.delivery.notify()
+
+    # ---- invocation ---------------------------------------------------------------------------
+    def _invoke_api(self, fn: Any, body: Any, request_headers: Any, response_headers: Any) -> bytes:
+        headers = {k.lower(): v for k, v in dict(request_headers or {}).items()}
+        kind = headers.get("x-amz-invocation-type", "RequestResponse")
+        payload = body.encode() if isinstance(body, str) else (body or b"")
+        response_headers["x-amz-executed-version"] = fn.version
+        if kind == "DryRun":
+            return b""
+        if kind == "Event":
+            self.enqueue_async(fn.function_arn, payload or b"{}", qualifier=fn.version)
+            return b""
+        outcome = self.run(fn, payload or b"{}", client_context=headers.get("x-amz-client-context"))
+        if outcome.failed:
+            response_headers["x-amz-function-error"] = "Unhandled"
+        if headers.get("x-amz-log-type") == "Tail":
+            response_headers["x-amz-log-result"] = encode_log_tail(outcome)
+        return outcome.payload
+
+    def enqueue_async(self, function_arn: str, payload: bytes, qualifier: str | None = None) -> str:
+        assert self.delivery is not None
+        return self.delivery.enqueue_async(function_arn, qualifier, payload)
+
+    def run(self, fn: Any, payload: bytes, *, request_id: str | None = None,
+            client_context: str | None = None) -> Invocation:
+        """Invoke a moto function object in the runtime."""
+        headers = {"arn": fn.function_arn}
+        if client_context:
+            headers["Lambda-Runtime-Client-Context"] = base64.b64decode(client_context).decode()
+        return self.runtime.invoke(self.spec(fn), payload, request_id=request_id, headers=headers)
+
+    def spec(self, fn: Any) -> FunctionSpec:
+        """The runtime's view of a moto function (code, configuration, layers)."""
+        layers = []
+        for layer in getattr(fn, "layers", None) or []:
+            layers.append(self._layer_bytes(fn, layer))
+        logging_config = getattr(fn, "logging_config", None) or {}
+        return FunctionSpec(
+            name=fn.function_name,
+            arn=fn.function_arn,
+            version=fn.version,
+            handler=fn.handler or "",
+            runtime=fn.run_time or "",
+            memory_mb=int(fn.memory_size or 128),
+            timeout_s=float(fn.timeout or 3),
+            environment={k: str(v) for k, v in (fn.environment_vars or {}).items()},
+            code=fn.code_bytes or b"",
+            region=fn.region,
+            account_id=fn.account_id,
+            layers=tuple(layers),
+            log_group=logging_config.get("LogGroup", ""),
+        )
+
+    def _layer_bytes(self, fn: Any, layer: Any) -> bytes:
+        from moto.awslambda.utils import get_backend
+
+        arn = layer["Arn"] if isinstance(layer, dict) else str(layer)
+        backend = get_backend(fn.account_id, fn.region)
+        version = backend.get_layer_version_by_arn(arn)
+        return getattr(version, "code_bytes", b"") or b""
+
+    def find_function(self, arn_or_name: str, qualifier: str | None) -> Any:
+        from moto.awslambda.exceptions import UnknownFunctionException
+        from moto.awslambda.utils import get_backend
+
+        region = arn_or_name.split(":")[3] if arn_or_name.startswith("arn:") else "us-east-1"
+        account = arn_or_name.split(":")[4] if arn_or_name.startswith("arn:") else self.account_id
+        try:
+            return get_backend(account, region).get_function(arn_or_name, qualifier)
+        except (UnknownFunctionException, Exception):  # noqa: B014 (moto raises several kinds)
+            return None
+
+    def event_invoke_config(self, fn: Any) -> dict[str, Any]:
+        configs = getattr(fn, "event_invoke_config", None) or []
+        if not configs:
+            return {}
+        return configs[-1].config
+
+    def event_source_mappings(self) -> list[Any]:
+        from moto.awslambda.models import lambda_backends
+
+        out = []
+        for region, backend in lambda_backends[self.account_id].items():
+            out.extend(backend._event_source_mappings.values())
+        return out
+
+    # ---- sources ------------------------------------------------------------------------------
+    def sqs_backend(self, queue_arn: str) -> Any:
+        from moto.sqs.models import sqs_backends
+
+        parts = queue_arn.split(":")
+        return sqs_backends[parts[4]][parts[3]]
+
+    def sqs_queue(self, queue_arn: str) -> Any:
+        backend = self.sqs_backend(queue_arn)
+        return backend.queues.get(queue_arn.split(":")[5])
+
+    def sqs_next_visible(self) -> list[float]:
+        """Lab times at which invisible or delayed messages of mapped queues come back."""
+        times = []
+        for esm in self.event_source_mappings():
+            if not esm.enabled or esm.event_source_arn.split(":")[2] != "sqs":
+                continue
+            queue = self.sqs_queue(esm.event_source_arn)
+            if queue is None:
+                continue
+            for message in list(queue._messages):
+                due = max(message.visible_at or 0, message.delayed_until or 0) / 1000
+                if due > self.clock.now():
+                    times.append(due)
+        return times
+
+    def stream_shards(self, source_arn: str, source: str) -> list[tuple[str, list[Any]]]:
+        """(shard id, records in order) for a DynamoDB stream or a Kinesis stream."""
+        parts = source_arn.split(":")
+        account, region = parts[4], parts[3]
+        if source == "dynamodb":
+            from moto.dynamodb.models import dynamodb_backends
+
+            table_name = parts[5].split("/")[1]
+            table = dynamodb_backends[account][region].tables.get(table_name)
+            if table is None or table.stream_shard is None:
+                return []
+            return [(table.stream_shard.id, list(table.stream_shard.items))]
+        from moto.kinesis.models import kinesis_backends
+
+        stream_name = parts[5].split("/", 1)[1]
+        stream = kinesis_backends[account][region].streams.get(stream_name)
+        if stream is None:
+            return []
+        return [(shard.shard_id, list(shard.records.values())) for shard in stream.shards.values()]
+
+    def sequence_number(self, source: str, record: Any) -> str:
+        if source == "dynamodb":
+            return str(record.record["dynamodb"]["SequenceNumber"])
+        return str(record.sequence_number)
+
+    def stream_event(self, esm: Any, source: str, shard_id: str, batch: list[Any]) -> dict[str, Any]:
+        """The event AWS sends for a batch of stream records."""
+        region = esm.event_source_arn.split(":")[3]
+        records = []
+        for item in batch:
+            if source == "dynamodb":
+                rec = json.loads(json.dumps(item.record, default=_epoch))
+                rec["awsRegion"] = region
+                rec["eventSourceARN"] = esm.event_source_arn
+                records.append(rec)
+            else:
+                records.append(
+                    {
+                        "kinesis": {
+                            "kinesisSchemaVersion": "1.0",
+                            "partitionKey": item.partition_key,
+                            "sequenceNumber": str(item.sequence_number),
+                            "data": item.data,
+                            "approximateArrivalTimestamp": round(item.created_at, 3),
+                        },
+                        "eventSource": "aws:kinesis",
+                        "eventVersion": "1.0",
+                        "eventID": f"{shard_id}:{item.sequence_number}",
+                        "eventName": "aws:kinesis:record",
+                        "invokeIdentityArn": self._role(esm.function_arn),
+                        "awsRegion": region,
+                        "eventSourceARN": esm.event_source_arn,
+                    }
+                )
+        return {"Records": records}
+
+    def stream_failure(self, esm: Any, shard_id: str, batch: list[Any], attempts: int) -> dict[str, Any]:
+        """AWS's on-failure record for a stream batch that could not be processed."""
+        source = esm.event_source_arn.split(":")[2]
+        first, last = batch[0], batch[-1]
+        info = {
+            "shardId": shard_id,
+            "startSequenceNumber": self.sequence_number(source, first),
+            "endSequenceNumber": self.sequence_number(source, last),
+            "batchSize": len(batch),
+            "streamArn": esm.event_source_arn,
+        }
+        key = "DDBStreamBatchInfo" if source == "dynamodb" else "KinesisBatchInfo"
+        return {
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": esm.function_arn,
+                "condition": "RetryAttemptsExhausted",
+                "approximateInvokeCount": attempts,
+            },
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
+                                "functionError": "Unhandled"},
+            "version": "1.0",
+            "timestamp": _iso(self.clock.now()),
+            key: info,
+        }
+
+    def runnable_sources(self, positions: dict[tuple[str, str], int],
+                         retries: dict[tuple[str, str], tuple[float, int]]) -> bool:
+        """True when a mapped queue has a visible message or a stream has unread records."""
+        now = self.clock.now() * 1000
+        for esm in self.event_source_mappings():
+            if not esm.enabled or self.find_function(esm.function_arn, None) is None:
+                continue
+            source = esm.event_source_arn.split(":")[2]
+            if source == "sqs":
+                queue = self.sqs_queue(esm.event_source_arn)
+                if queue is not None and any(
+                    (m.visible_at or 0) <= now and (m.delayed_until or 0) <= now
+                    for m in list(queue._messages)
+                ):
+                    return True
+            elif source in ("dynamodb", "kinesis"):
+                for shard_id, records in self.stream_shards(esm.event_source_arn, source):
+                    key = (esm.uuid, shard_id)
+                    start = positions.get(key)
+                    if start is None:
+                        if records and (esm.starting_position or "TRIM_HORIZON") == "TRIM_HORIZON":
+                            return True
+                        continue
+                    retry = retries.get(key)
+                    if start < len(records) and not (retry and retry[0] * 1000 > now):
+                        return True
+        return False
+
+    def describe_pending(self, async_items: list[Any],
+                         retries: dict[tuple[str, str], tuple[float, int]]) -> list[str]:
+        out = []
+        if async_items:
+            out.append(f"{len(async_items)} asynchronous invocation(s) waiting to retry")
+        for esm in self.event_source_mappings():
+            if esm.event_source_arn.split(":")[2] == "sqs":
+                queue = self.sqs_queue(esm.event_source_arn)
+                if queue is not None and queue._messages:
+                    out.append(f"{len(queue._messages)} message(s) in queue {queue.name}")
+        if retries:
+            out.append(f"{len(retries)} stream shard(s) retrying a failed batch")
+        return out
+
+    def _role(self, function_arn: str) -> str:
+        fn = self.find_function(function_arn, None)
+        return getattr(fn, "role", "") if fn is not None else ""
+
+    # ---- targets ------------------------------------------------------------------------------
+    def send_to(self, target_arn: str, body: str, *, attributes: dict[str, str] | None = None) -> None:
+        """Deliver a record to an SQS queue, SNS topic, Lambda function or EventBridge bus."""
+        service = target_arn.split(":")[2]
+        region = target_arn.split(":")[3]
+        try:
+            if service == "sqs":
+                backend = self.sqs_backend(target_arn)
+                attrs = {
+                    k: {"data_type": "Number" if k == "ErrorCode" else "String", "string_value": v}
+                    for k, v in (attributes or {}).items()
+                }
+                backend.send_message(target_arn.split(":")[5], body, message_attributes=attrs)
+            elif service == "sns":
+                from moto.sns.models import sns_backends
+
+                attrs = {
+                    k: {"Type": "Number" if k == "ErrorCode" else "String", "Value": v}
+                    for k, v in (attributes or {}).items()
+                }
+                sns_backends[target_arn.split(":")[4]][region].publish(
+                    body, arn=target_arn, message_attributes=attrs
+                )
+            elif service == "lambda":
+                self.enqueue_async(target_arn, body.encode())
+            else:
+                self.note(f"destination {target_arn}: only SQS, SNS and Lambda are emulated")
+        except Exception as exc:  # AWS drops the record when the destination is unusable
+            self.note(f"could not deliver to {target_arn}: {exc}")
+
+    # ---- event shapes -------------------------------------------------------------------------
+    def _s3_event(self, event: dict[str, Any], key: Any) -> dict[str, Any]:
+        for record in event.get("Records", []):
+            record["eventTime"] = _iso(self.clock.now())
+            record.setdefault("userIdentity", {"principalId": "AWS:AIDAEXAMPLELABBOOK"})
+            record.setdefault("requestParameters", {"sourceIPAddress": "127.0.0.1"})
+            record.setdefault(
+                "responseElements",
+                {"x-amz-request-id": uuid.uuid4().hex[:16].upper(),
+                 "x-amz-id-2": base64.b64encode(uuid.uuid4().bytes * 2).decode()},
+            )
+            obj = record["s3"]["object"]
+            obj["key"] = quote_plus(key.name, safe="/")  # AWS form-encodes but keeps '/'
+            obj["sequencer"] = f"{int(self.clock.now() * 1e6):016X}"
+            version = getattr(key, "version_id", None)
+            if version and version != "null":
+                obj["versionId"] = version
+            record["s3"]["bucket"].setdefault("ownerIdentity", {"principalId": "A3NL1KOZZKExample"})
+        return event
+
+    def _sns_event(self, sub: Any, message: str, message_id: str, subject: str | None,
+                   attributes: dict[str, Any]) -> dict[str, Any]:
+        region = sub.topic.arn.split(":")[3]
+        attrs = {
+            name: {"Type": value.get("Type", "String"), "Value": value.get("Value")}
+            for name, value in attributes.items()
+        }
+        sns = {
+            "Type": "Notification",
+            "MessageId": message_id,
+            "TopicArn": sub.topic.arn,
+            "Subject": subject,
+            "Message": message,
+            "Timestamp": _iso(self.clock.now()),
+            "SignatureVersion": "1",
+            "Signature": base64.b64encode(uuid.uuid4().bytes * 8).decode(),
+            "SigningCertUrl": f"https://sns.{region}.amazonaws.com/SimpleNotificationService-labbook.pem",
+            "UnsubscribeUrl": (
+                f"https://sns.{region}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={sub.arn}"
+            ),
+            "MessageAttributes": attrs,
+        }
+        return {
+            "Records": [
+                {
+                    "EventSource": "aws:sns",
+                    "EventVersion": "1.0",
+                    "EventSubscriptionArn": sub.arn,
+                    "Sns": sns,
+                }
+            ]
+        }
+
+    # ---- logs ---------------------------------------------------------------------------------
+    def _write_logs(self, region: str, group: str, stream: str, events: list[LogEvent]) -> None:
+        from moto.logs.models import logs_backends
+
+        backend = logs_backends[self.account_id][region]
+        backend.ensure_log_group(group)
+        log_group = backend.groups[group]
+        if stream not in log_group.streams:
+            backend.create_log_stream(group, stream)
+        if events:
+            backend.put_log_events(
+                group, stream,
+                [{"timestamp": e.timestamp_ms, "message": e.message.rstrip("\n")} for e in events],
+            )
+
+
+def active() -> Emulator | None:
+    """The emulator of the offline lab running in this process, if any."""
+    return _active
+
+
+def _epoch(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return int(value.replace(tzinfo=value.tzinfo or timezone.utc).timestamp())
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+Factory = Callable[[], Emulator]

@@ -1,0 +1,267 @@
+"""A lab: one run of a notebook against one backend, with the resources it creates."""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import os
+import re
+import signal
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from botocore.client import BaseClient
+
+from . import backends
+from .clock import Clock
+
+TAG_LAB = "labbook:lab"
+TAG_RUN = "labbook:run"
+DEFAULT_REGION = "us-east-1"
+_NAME_MAX = 63  # the tightest common limit: S3 bucket names (DynamoDB 255, Lambda 64, SQS 80)
+_started: dict[str, int] = {}
+_running_offline: Lab | None = None
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug
+
+
+class Lab:
+    """Clients, unique names, tags, a clock, settle() and teardown() for one lab run."""
+
+    def __init__(
+        self,
+        lab_name: str,
+        backend: str | None = None,
+        *,
+        region: str | None = None,
+        estimated_cost: Decimal | float | str | None = None,
+        quiet: bool = False,
+    ):
+        slug = _slug(lab_name)
+        if not slug or not slug[0].isalpha() or len(slug) > 24:
+            raise ValueError(
+                f"lab name {lab_name!r} must start with a letter and have 1-24 letters, digits "
+                "or hyphens, e.g. 'myblog'"
+            )
+        self.lab_name = slug
+        self.backend_name = backends.choose(backend)
+        self.region = region or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+        self._backend = backends.make(self.backend_name, self.region)
+        self.offline = self._backend.offline
+        self.clock = Clock(offline=self.offline)
+        self.run_id = self._make_run_id()
+        self.prefix = f"{self.lab_name}-{self.run_id}"
+        self.tags = {TAG_LAB: self.lab_name, TAG_RUN: self.run_id}
+        self._clients: dict[tuple[str, str], BaseClient] = {}
+        self._closed = False
+        self.emulator: Any = None
+        self.estimated_cost = estimated_cost
+        self.quiet = quiet
+        from .teardown import Tracker
+
+        self.tracker = Tracker(tags=self.tags, region=self.region)
+        self._start()
+
+    # ---- start -------------------------------------------------------------------------------
+    def _make_run_id(self) -> str:
+        if not self.offline:
+            return uuid.uuid4().hex[:6]
+        # offline names are stable, so committed notebook outputs do not churn
+        n = _started.get(self.lab_name, 0)
+        _started[self.lab_name] = n + 1
+        return hashlib.sha1(f"{self.lab_name}:{n}".encode()).hexdigest()[:6]
+
+    def _start(self) -> None:
+        global _running_offline
+        if self.offline and _running_offline is not None and not _running_offline._closed:
+            previous = _running_offline
+            if not self.quiet:
+                print(f"Tearing down the previous offline lab {previous.prefix!r} first.")
+            previous.teardown()
+        self._backend.start()
+        if self.offline:
+            from .emulator import Emulator
+
+            self.emulator = Emulator(
+                account_id=self._backend.account_id,
+                endpoint_url=self._backend.handler_endpoint,
+                clock=self.clock,
+            )
+            try:
+                self.emulator.install()
+            except Exception:
+                self._backend.stop()
+                raise
+            _running_offline = self
+        else:
+            if not self.quiet:
+                self._announce()
+        atexit.register(self._teardown_at_exit)
+        _install_sigterm_handler()
+
+    def _announce(self) -> None:
+        cost = "not estimated" if self.estimated_cost is None else f"about ${self.estimated_cost}"
+        print(
+            f"Real AWS account {self.account_id} ({self._backend.caller_arn}), region {self.region}.\n"
+            f"Every resource is named {self.prefix}-* and tagged {TAG_LAB}={self.lab_name}, "
+            f"{TAG_RUN}={self.run_id}.\n"
+            f"Estimated cost of this lab: {cost}. Everything is deleted by lab.teardown(), "
+            "on exit, and by `labbook teardown --lab " + self.lab_name + "`."
+        )
+
+    # ---- what notebooks use ------------------------------------------------------------------
+    @property
+    def backend(self) -> str:
+        return self.backend_name
+
+    @property
+    def account_id(self) -> str:
+        return self._backend.account_id
+
+    @property
+    def endpoint_url(self) -> str | None:
+        """The loopback URL of the moto-server backend (None for moto and aws)."""
+        return self._backend.endpoint_url
+
+    def client(self, service: str, region: str | None = None) -> BaseClient:
+        """A boto3 client for `service` in this lab's backend (and region, unless given)."""
+        self._check_open()
+        key = (service, region or self.region)
+        if key not in self._clients:
+            client = self._backend.client(service, key[1])
+            self.tracker.attach(client)
+            self._clients[key] = client
+        return self._clients[key]
+
+    def name(self, base: str, *, fifo: bool = False) -> str:
+        """A unique resource name, valid for S3, DynamoDB, Lambda, SQS, SNS, IAM, Cognito..."""
+        part = _slug(base)
+        if not part:
+            raise ValueError(f"name base {base!r} needs at least one letter or digit, e.g. 'photos'")
+        name = f"{self.prefix}-{part}"
+        room = _NAME_MAX - (5 if fifo else 0)
+        if len(name) > room:
+            digest = hashlib.sha1(part.encode()).hexdigest()[:6]
+            name = f"{name[: room - 7]}-{digest}"
+        return name + (".fifo" if fifo else "")
+
+    def settle(
+        self,
+        until: Callable[[], Any] | None = None,
+        *,
+        timeout: float = 60.0,
+        max_wait: float = 6 * 3600,
+        interval: float = 2.0,
+    ) -> Any:
+        """Wait as a learner would: offline, run every pending delivery until quiet (jumping the
+        lab clock over retry delays, up to `max_wait` lab seconds); on AWS, poll `until()`.
+        """
+        self._check_open()
+        if self.offline:
+            report = self.emulator.settle(timeout=timeout, max_advance_s=max_wait)
+            if until is not None and not until():
+                raise TimeoutError(f"settled, but the condition is still false ({report!r})")
+            return report
+        deadline = time.monotonic() + timeout
+        while True:
+            if until is None:
+                time.sleep(min(interval * 3, timeout))
+                return None
+            value = until()
+            if value:
+                return value
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"waited {timeout:.0f} s on AWS and the condition is still false")
+            time.sleep(interval)
+
+    def outbox(self, region: str | None = None) -> list[dict[str, Any]]:
+        """Every email sent through SES in this lab (offline backends)."""
+        if not self.offline:
+            raise RuntimeError(
+                "on a real account SES delivers the mail: use the mailbox simulator addresses "
+                "(success@simulator.amazonses.com) and read delivery notifications instead"
+            )
+        from .emulator import mail
+
+        return mail.outbox(self.account_id, region or self.region)
+
+    # ---- teardown ----------------------------------------------------------------------------
+    def teardown(self) -> Any:
+        """Delete everything this lab created, check nothing is left, and report."""
+        if self._closed:
+            return self._report
+        from .teardown import teardown
+
+        resources = self.tracker.resources
+        try:
+            report = teardown(resources, self._factory, wait=not self.offline)
+        finally:
+            self._closed = True
+            self._shutdown()
+        self._report = report
+        return report
+
+    def _factory(self, service: str, region: str) -> BaseClient:
+        key = (service, region)
+        if key not in self._clients:
+            self._clients[key] = self._backend.client(service, region)
+        return self._clients[key]
+
+    def _shutdown(self) -> None:
+        global _running_offline
+        if self.emulator is not None:
+            self.emulator.uninstall()
+        self._backend.stop()
+        if _running_offline is self:
+            _running_offline = None
+        atexit.unregister(self._teardown_at_exit)
+
+    def _teardown_at_exit(self) -> None:
+        if self._closed:
+            return
+        try:
+            report = self.teardown()
+            if not self.offline:
+                print(report, file=sys.stderr)
+        except Exception as exc:  # at exit, say what failed rather than hide it
+            print(
+                f"labbook: teardown of {self.prefix} failed: {exc}; run "
+                f"`labbook teardown --lab {self.lab_name}`",
+                file=sys.stderr,
+            )
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError(
+                f"lab {self.prefix} was torn down: start a new one with helpers.start({self.lab_name!r})"
+            )
+
+    def __enter__(self) -> Lab:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.teardown()
+
+    def __repr__(self) -> str:
+        where = self.endpoint_url or ("in-process" if self.offline else f"account {self.account_id}")
+        return f"<Lab {self.prefix} backend={self.backend_name} ({where}) region={self.region}>"
+
+
+def _install_sigterm_handler() -> None:
+    """SIGTERM ends the process through SystemExit, so the exit teardown runs."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+
+        def on_term(signum: int, frame: Any) -> None:
+            raise SystemExit(128 + signum)
+
+        signal.signal(signal.SIGTERM, on_term)
