@@ -167,9 +167,12 @@ class Lab:
         self._check_open()
         if self.offline:
             report = self.emulator.settle(timeout=timeout, max_advance_s=max_wait)
-            if until is not None and not until():
+            if until is None:
+                return report
+            value = until()
+            if not value:
                 raise TimeoutError(f"settled, but the condition is still false ({report!r})")
-            return report
+            return value
         deadline = time.monotonic() + timeout
         while True:
             if until is None:

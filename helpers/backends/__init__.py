@@ -63,6 +63,12 @@ class Backend:
         raise NotImplementedError  # each backend defines it
 
 
+def _offline_settings() -> None:
+    """moto settings that make offline behave like an account: AWS managed policies exist."""
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+
 class MotoBackend(Backend):
     """moto's `mock_aws()` in this process, plus its server on loopback for the handlers."""
 
@@ -72,7 +78,7 @@ class MotoBackend(Backend):
         from moto import mock_aws
         from moto.server import ThreadedMotoServer
 
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        _offline_settings()
         self._mock = mock_aws()
         self._mock.start()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -98,7 +104,7 @@ class MotoServerBackend(Backend):
     def start(self) -> None:
         from moto.server import ThreadedMotoServer
 
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        _offline_settings()
         port = int(os.environ.get("LABBOOK_MOTO_PORT", "0"))
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         try:
