@@ -1,0 +1,1097 @@
+"""Dated, sourced us-east-1 prices and what one month of usage costs, service by service.
+
+Every ``*_cost`` function returns USD as an unrounded :class:`decimal.Decimal` for one month of the
+stated usage, priced with the rates in force on ``on`` (default: today). Keyword arguments are named
+after AWS's pricing dimensions, with the unit in the name. :func:`explain` returns the line items
+(dimension, quantity, unit price, amount) behind any figure, so a notebook can show why it is what it
+is. The prices, each with its source URL and the date it took effect, are in
+``helpers/prices/us-east-1.json``; :func:`price_entry` reads one.
+
+Conventions: data is billed in binary units (1 GB = 2**30 bytes, 1 TB = 1024 GB); a month is
+730 hours where a function needs one; free-tier allowances come off the bottom of the first tier.
+Invalid usage raises ``ValueError`` naming the argument and the accepted range.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, NamedTuple
+
+__all__ = [
+    "HOURS_PER_MONTH",
+    "PRICE_FILE",
+    "Breakdown",
+    "LineItem",
+    "alb_cost",
+    "api_gateway_cost",
+    "athena_cost",
+    "cents",
+    "cloudfront_cost",
+    "cognito_cost",
+    "data_transfer_out_cost",
+    "dynamodb_cost",
+    "dynamodb_provisioned_cost",
+    "ec2_cost",
+    "efs_cost",
+    "elasticache_cost",
+    "explain",
+    "firehose_cost",
+    "kinesis_streams_cost",
+    "lambda_cost",
+    "price_entry",
+    "price_keys",
+    "s3_cost",
+    "service_launch",
+    "ses_cost",
+    "sns_cost",
+    "sqs_cost",
+    "usd",
+]
+
+PRICE_FILE = Path(__file__).with_name("prices") / "us-east-1.json"
+HOURS_PER_MONTH = 730
+
+Number = int | float | Decimal
+Date = _dt.date | None
+
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
+_KB_PER_GB = Decimal(1024 * 1024)
+_BYTES_PER_MB = Decimal(2**20)
+_MB_PER_TB = Decimal(2**20)
+
+
+# --------------------------------------------------------------------------- line items
+
+
+class LineItem(NamedTuple):
+    """One line of a bill: what was metered, how much, at what unit price, for what amount."""
+
+    dimension: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    amount: Decimal
+    note: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """The line items behind one cost figure; prints as a table, renders as HTML in notebooks."""
+
+    function: str
+    on: _dt.date
+    items: tuple[LineItem, ...]
+
+    @property
+    def total(self) -> Decimal:
+        """Sum of the line items, unrounded (equal to the cost function's result)."""
+        return sum((item.amount for item in self.items), _ZERO)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The line items as plain dictionaries."""
+        return [item._asdict() for item in self.items]
+
+    def __str__(self) -> str:
+        header = ("dimension", "quantity", "unit", "unit price ($)", "amount ($)")
+        body = [
+            (i.dimension, _fmt(i.quantity), i.unit, _fmt(i.unit_price), _money(i.amount))
+            for i in self.items
+        ]
+        widths = [max(len(r[c]) for r in [header, *body]) for c in range(len(header))]
+        right = (False, True, False, True, True)
+
+        def line(cells: Iterable[str]) -> str:
+            parts = [
+                c.rjust(w) if r else c.ljust(w)
+                for c, w, r in zip(cells, widths, right, strict=True)
+            ]
+            return "  ".join(parts).rstrip()
+
+        rule = "-" * len(line(header))
+        total = f"total {_money(self.total)} (≈ {usd(self.total)})"
+        out = [f"{self.function} on {self.on.isoformat()}", line(header), rule]
+        out += [line(r) for r in body]
+        out += [rule, total.rjust(len(rule))]
+        notes = dict.fromkeys(f"{i.dimension}: {i.note}" for i in self.items if i.note)
+        return "\n".join(out + list(notes))
+
+    def _repr_html_(self) -> str:
+        right = "<td style='text-align:right'>"
+        rows = []
+        for i in self.items:
+            values = (i.dimension, _fmt(i.quantity), i.unit, _fmt(i.unit_price), _money(i.amount))
+            tds = [
+                (right if k in (1, 3, 4) else "<td>") + html.escape(v) + "</td>"
+                for k, v in enumerate(values)
+            ]
+            rows.append("<tr>" + "".join(tds) + f"<td>{html.escape(i.note)}</td></tr>")
+        cells = "".join(rows)
+        return (
+            f"<p><code>{html.escape(self.function)}</code> on {self.on.isoformat()}</p>"
+            "<table><thead><tr><th>dimension</th><th>quantity</th><th>unit</th>"
+            "<th>unit price ($)</th><th>amount ($)</th><th>note</th></tr></thead>"
+            f"<tbody>{cells}</tbody><tfoot><tr><th colspan='4'>total</th>"
+            f"<th style='text-align:right'>{usd(self.total)}</th><th></th></tr></tfoot></table>"
+        )
+
+
+def cents(amount: Decimal) -> Decimal:
+    """``amount`` rounded half-up to the cent, for display (cost functions never round)."""
+    return Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def usd(amount: Decimal) -> str:
+    """``amount`` formatted as dollars and cents, e.g. ``'$1,234.57'``."""
+    value = cents(amount)
+    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+
+
+def _fmt(value: Decimal) -> str:
+    value = Decimal(value)
+    if value == value.to_integral_value():
+        return f"{int(value):,}"
+    return f"{value.normalize():,f}"
+
+
+def _money(value: Decimal) -> str:
+    value = Decimal(value)
+    if value == 0 or abs(value) >= Decimal("0.0001"):
+        return f"{value:,.4f}"
+    return f"{value.normalize():f}"
+
+
+# --------------------------------------------------------------------------- the price table
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[str, Any]:
+    with PRICE_FILE.open(encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def price_keys(prefix: str = "") -> list[str]:
+    """The keys of the price table that start with ``prefix`` (e.g. ``'lambda.'``)."""
+    return sorted(k for k in _table()["prices"] if k.startswith(prefix))
+
+
+def _as_date(on: object) -> _dt.date:
+    if on is None:
+        return _dt.date.today()
+    if isinstance(on, _dt.datetime):
+        return on.date()
+    if isinstance(on, _dt.date):
+        return on
+    raise ValueError(f"on must be a datetime.date or None for today (got {on!r})")
+
+
+def price_entry(key: str, on: Date = None) -> dict[str, Any]:
+    """The price-table entry for ``key`` in force on ``on`` (default today), with its source."""
+    eras = _table()["prices"].get(key)
+    if eras is None:
+        raise ValueError(f"unknown price key {key!r}; see costs.price_keys() for the known keys")
+    day = _as_date(on)
+    current = None
+    for era in eras:
+        if _dt.date.fromisoformat(era["since"]) <= day:
+            current = era
+    first = eras[0]["since"]
+    if current is None:
+        raise ValueError(
+            f"on={day.isoformat()}: no sourced price for {key} before {first}; "
+            f"accepted range: on >= {first}"
+        )
+    if current.get("withdrawn"):
+        raise ValueError(
+            f"on={day.isoformat()}: {key} was withdrawn on {current['since']}; "
+            f"accepted range: {first} <= on < {current['since']}"
+        )
+    return {"key": key, **current}
+
+
+def service_launch(service: str) -> _dt.date:
+    """The date ``service`` (a key of the table's ``services``, e.g. ``'athena'``) launched."""
+    try:
+        return _dt.date.fromisoformat(_table()["services"][service]["launched"])
+    except KeyError:
+        known = ", ".join(sorted(_table()["services"]))
+        raise ValueError(f"service must be one of: {known} (got {service!r})") from None
+
+
+def _require_service(service: str, day: _dt.date) -> None:
+    launched = service_launch(service)
+    if day < launched:
+        name = _table()["services"][service]["name"]
+        raise ValueError(
+            f"on={day.isoformat()}: {name} did not exist before {launched.isoformat()}; "
+            f"accepted range: on >= {launched.isoformat()}"
+        )
+
+
+# --------------------------------------------------------------------------- argument checks
+
+
+def _number(name: str, value: object) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise ValueError(f"{name} must be a number (got {value!r})")
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if not number.is_finite():
+        raise ValueError(f"{name} must be a finite number (got {value!r})")
+    return number
+
+
+def _at_least(name: str, value: object, low: Number = 0, unit: str = "") -> Decimal:
+    number = _number(name, value)
+    if number < Decimal(str(low)):
+        raise ValueError(f"{name} must be >= {low}{unit} (got {value!r})")
+    return number
+
+
+def _whole(name: str, value: object, low: int = 0) -> Decimal:
+    number = _at_least(name, value, low)
+    if number != number.to_integral_value():
+        raise ValueError(f"{name} must be a whole number >= {low} (got {value!r})")
+    return number
+
+
+def _ceil(value: Decimal) -> Decimal:
+    return value.to_integral_value(rounding=ROUND_CEILING)
+
+
+def _choice(name: str, value: object, accepted: Iterable[str]) -> str:
+    accepted = tuple(accepted)
+    if value not in accepted:
+        options = ", ".join(repr(a) for a in accepted)
+        raise ValueError(f"{name} must be one of {options} (got {value!r})")
+    return str(value)
+
+
+# --------------------------------------------------------------------------- pricing arithmetic
+
+
+def _tiers(entry: dict[str, Any]) -> list[tuple[Decimal | None, Decimal]]:
+    if "tiers" in entry:
+        return [
+            (None if t["upto"] is None else Decimal(t["upto"]), Decimal(t["price"]))
+            for t in entry["tiers"]
+        ]
+    return [(None, Decimal(entry["price"]))]
+
+
+def _charge(
+    dimension: str, entry: dict[str, Any], start: Decimal, end: Decimal, note: str = ""
+) -> list[LineItem]:
+    """Line items for usage from ``start`` to ``end`` base units across the entry's tiers."""
+    per = Decimal(entry.get("per", 1))
+    tiers = _tiers(entry)
+    items: list[LineItem] = []
+    lower = _ZERO
+    for upper, price in tiers:
+        low = max(start, lower)
+        high = end if upper is None else min(end, upper)
+        if high > low or (not items and (upper is None or start < upper)):
+            quantity = max(high - low, _ZERO) / per
+            tier_note = note
+            if len(tiers) > 1:
+                span = f"{_fmt(lower)}+" if upper is None else f"{_fmt(lower)}-{_fmt(upper)}"
+                tier_note = f"tier {span} {entry['unit'].split(' ', 1)[-1]}" + (
+                    f"; {note}" if note else ""
+                )
+            items.append(
+                LineItem(
+                    dimension,
+                    quantity,
+                    entry["unit"],
+                    price,
+                    quantity * price,
+                    tier_note,
+                    entry["source"],
+                )
+            )
+        if upper is None or end <= upper:
+            break
+        lower = upper
+    return items
+
+
+def _free(
+    dimension: str, key: str, used: Decimal, day: _dt.date, enabled: bool
+) -> tuple[Decimal, list[LineItem]]:
+    """The free allowance that covers ``used`` (0 when disabled) and its zero-priced line item."""
+    if not enabled:
+        return _ZERO, []
+    entry = price_entry(key, day)
+    allowance = Decimal(entry["quantity"])
+    free = min(used, allowance)
+    note = f"AWS Free Tier: {_fmt(allowance)} {entry['unit']} a month"
+    item = LineItem(
+        f"{dimension} (free tier)", free, entry["unit"], _ZERO, _ZERO, note, entry["source"]
+    )
+    return free, [item]
+
+
+def _flat(
+    dimension: str, key: str, quantity: Decimal, day: _dt.date, note: str = ""
+) -> list[LineItem]:
+    entry = price_entry(key, day)
+    return _charge(dimension, entry, _ZERO, quantity * Decimal(entry.get("per", 1)), note)
+
+
+# --------------------------------------------------------------------------- Lambda
+
+
+def _lambda_memory(value: object, day: _dt.date) -> Decimal:
+    memory = _number("memory_mb", value)
+    try:
+        entry = price_entry("lambda.memory_mb", day)
+        low, high = (Decimal(v) for v in entry["value"])
+        step = Decimal(entry.get("step", 1))
+    except ValueError:  # before the first recorded limit: floor and 64 MB steps only
+        low, high, step = Decimal(128), None, Decimal(64)
+    if memory < low or (high is not None and memory > high):
+        upper = "" if high is None else f" and {high}"
+        raise ValueError(
+            f"memory_mb must be between {low}{upper} MB on {day.isoformat()} (got {value!r})"
+        )
+    if memory % step:
+        raise ValueError(
+            f"memory_mb must be a multiple of {step} MB on {day.isoformat()} (got {value!r})"
+        )
+    return memory
+
+
+def _lambda_storage(value: object, day: _dt.date) -> Decimal:
+    storage = _number("ephemeral_storage_mb", value)
+    entry = price_entry("lambda.ephemeral_storage_mb", day)
+    low, high = (Decimal(v) for v in entry["value"])
+    if not low <= storage <= high or storage != storage.to_integral_value():
+        raise ValueError(
+            f"ephemeral_storage_mb must be a whole number between {low} and {high} MB "
+            f"on {day.isoformat()} (got {value!r})"
+        )
+    return storage
+
+
+def _lambda_items(
+    *,
+    requests: Number,
+    duration_ms: Number,
+    memory_mb: Number,
+    arch: str = "x86_64",
+    ephemeral_storage_mb: Number = 512,
+    free_tier: bool = True,
+    on: Date = None,
+) -> tuple[_dt.date, list[LineItem]]:
+    day = _as_date(on)
+    _require_service("lambda", day)
+    arch = _choice("arch", arch, ("x86_64", "arm64"))
+    if arch == "arm64":
+        _require_service("lambda.arm64", day)
+    count = _whole("requests", requests)
+    duration = _at_least("duration_ms", duration_ms)
+    memory = _lambda_memory(memory_mb, day)
+    storage = _lambda_storage(ephemeral_storage_mb, day)
+
+    granularity = Decimal(price_entry("lambda.billing_granularity_ms", day)["value"])
+    billed_ms = max(_ceil(duration / granularity), _ONE) * granularity
+    seconds = count * billed_ms / 1000
+    gb_seconds = seconds * memory / 1024
+
+    items: list[LineItem] = []
+    free_requests, free_lines = _free(
+        "Requests", "lambda.free_tier.requests", count, day, free_tier
+    )
+    items += free_lines + _charge(
+        "Requests", price_entry("lambda.requests", day), free_requests, count
+    )
+
+    how = (
+        f"{_fmt(count)} requests x {_fmt(billed_ms)} ms billed ({_fmt(duration)} ms rounded up "
+        f"to {_fmt(granularity)} ms) x {_fmt(memory)} MB / 1024"
+    )
+    free_gbs, free_lines = _free(
+        "Duration", "lambda.free_tier.gb_seconds", gb_seconds, day, free_tier
+    )
+    duration_entry = price_entry(f"lambda.duration.{arch}", day)
+    items += free_lines + _charge(f"Duration ({arch})", duration_entry, free_gbs, gb_seconds, how)
+
+    if storage > 512:
+        extra = seconds * (storage - 512) / 1024
+        note = f"{_fmt(storage)} MB configured, {_fmt(storage - 512)} MB above the free 512 MB"
+        items += _charge(
+            "Ephemeral storage", price_entry("lambda.ephemeral_storage", day), _ZERO, extra, note
+        )
+    return day, items
+
+
+def lambda_cost(
+    *,
+    requests: Number,
+    duration_ms: Number,
+    memory_mb: Number,
+    arch: str = "x86_64",
+    ephemeral_storage_mb: Number = 512,
+    free_tier: bool = True,
+    on: Date = None,
+) -> Decimal:
+    """USD for a month of Lambda requests of ``duration_ms`` each (requests, duration, /tmp)."""
+    return _total(
+        _lambda_items(
+            requests=requests,
+            duration_ms=duration_ms,
+            memory_mb=memory_mb,
+            arch=arch,
+            ephemeral_storage_mb=ephemeral_storage_mb,
+            free_tier=free_tier,
+            on=on,
+        )
+    )
+
+
+# --------------------------------------------------------------------------- API Gateway
+
+
+def _api_gateway_items(
+    *,
+    requests: Number,
+    api: str = "rest",
+    cache_size_gb: Number | None = None,
+    cache_hours: Number = HOURS_PER_MONTH,
+    on: Date = None,
+) -> tuple[_dt.date, list[LineItem]]:
+    day = _as_date(on)
+    api = _choice("api", api, ("rest", "http"))
+    _require_service(f"api_gateway.{api}", day)
+    count = _whole("requests", requests)
+    label = "REST API requests" if api == "rest" else "HTTP API requests"
+    items = _charge(label, price_entry(f"api_gateway.{api}.requests", day), _ZERO, count)
+    if cache_size_gb is not None:
+        if api != "rest":
+            raise ValueError(
+                "cache_size_gb must be None for api='http': API Gateway caching exists only "
+                "for REST APIs (api='rest')"
+            )
+        cache = price_entry("api_gateway.rest.cache", day)
+        size = _number("cache_size_gb", cache_size_gb)
+        matches = [k for k in cache["sizes"] if Decimal(k) == size]
+        if not matches:
+            sizes = ", ".join(cache["sizes"])
+            raise ValueError(f"cache_size_gb must be one of {sizes} GB (got {cache_size_gb!r})")
+        hours = _at_least("cache_hours", cache_hours)
+        rate = Decimal(cache["sizes"][matches[0]])
+        items.append(
+            LineItem(
+                f"Cache ({matches[0]} GB)",
+                hours,
+                cache["unit"],
+                rate,
+                hours * rate,
+                "stage cache, billed per hour provisioned",
+                cache["source"],
+            )
+        )
+    return day, items
+
+
+def api_gateway_cost(
+    *,
+    requests: Number,
+    api: str = "rest",
+    cache_size_gb: Number | None = None,
+    cache_hours: Number = HOURS_PER_MONTH,
+    on: Date = None,
+) -> Decimal:
+    """USD for a month of API Gateway requests (``api='rest'`` or ``'http'``) and REST stage cache."""
+    return _total(
+        _api_gateway_items(
+            requests=requests, api=api, cache_size_gb=cache_size_gb, cache_hours=cache_hours, on=on
+        )
+    )
+
+
+# --------------------------------------------------------------------------- DynamoDB
+
+
+def _dynamodb_items(
+    *,
+    read_request_units: Number = 0,
+    write_request_units: Number = 0,
+    storage_gb: Number = 0,
+    stream_read_requests: Number = 0,
+    replicated_write_request_units: Number = 0,
+    free_tier: bool = True,
+    on: Date = None,
+) -> tuple[_dt.date, list[LineItem]]:
+    day = _as_date(on)
+    _require_service("dynamodb.on_demand", day)
+    reads = _at_least("read_request_units", read_request_units)
+    writes = _at_least("write_request_units", write_request_units)
+    storage = _at_least("storage_gb", storage_gb)
+    streams = _whole("stream_read_requests", stream_read_requests)
+    replicated = _at_least("replicated_write_request_units", replicated_write_request_units)
+
+    items = _charge(
+        "Write request units", price_entry("dynamodb.on_demand.write", day), _ZERO, writes
+    )
+    items += _charge(
+        "Read request units", price_entry("dynamodb.on_demand.read", day), _ZERO, reads
+    )
+    entry = price_entry("dynamodb.on_demand.replicated_write", day)
+    items += _charge("Replicated write request units", entry, _ZERO, replicated)
+    free, lines = _free("Storage", "dynamodb.free_tier.storage_gb", storage, day, free_tier)
+    items += lines + _charge("Storage", price_entry("dynamodb.storage", day), free, storage)
+    free, lines = _free("Stream reads", "dynamodb.free_tier.stream_reads", streams, day, free_tier)
+    items += lines + _charge(
+        "Stream reads", price_entry("dynamodb.streams.read", day), free, streams
+    )
+    return day, items
+
+
+def dynamodb_cost(
+    *,
+    read_request_units: Number = 0,
+    write_request_units: Number = 0,
+    storage_gb: Number = 0,
+    stream_read_requests: Number = 0,
+    replicated_write_request_units: Number = 0,
+    free_tier: bool = True,
+    on: Date = None,
+) -> Decimal:
+    """USD for a month of a DynamoDB on-demand table: request units, storage, stream reads."""
+    return _total(
+        _dynamodb_items(
+            read_request_units=read_request_units,
+            write_request_units=write_request_units,
+            storage_gb=storage_gb,
+            stream_read_requests=stream_read_requests,
+            replicated_write_request_units=replicated_write_request_units,
+            free_tier=free_tier,
+            on=on,
+        )
+    )
+
+
+def _dynamodb_provisioned_items(
+    *, rcu: Number, wcu: Number, hours: Number = HOURS_PER_MONTH, on: Date = None
+) -> tuple[_dt.date, list[LineItem]]:
+    day = _as_date(on)
+    _require_service("dynamodb", day)
+    reads = _whole("rcu", rcu)
+    writes = _whole("wcu", wcu)
+    span = _at_least("hours", hours)
+    items = _flat("Write capacity", "dynamodb.provisioned.wcu", writes * span, day)
+    items += _flat("Read capacity", "dynamodb.provisioned.rcu", reads * span, day)
+    return day, items
+
+
+def dynamodb_provisioned_cost(
+    *, rcu: Number, wcu: Number, hours: Number = HOURS_PER_MONTH, on: Date = None
+) -> Decimal:
+    """USD for ``hours`` of DynamoDB provisioned read and write capacity units (no free tier)."""
+    return _total(_dynamodb_provisioned_items(rcu=rcu, wcu=wcu, hours=hours, on=on))
+
+
+# --------------------------------------------------------------------------- CloudFront
+
+
+def _cloudfront_items(
+    *,
+    data_out_gb: Number,
+    requests: Number,
+    region: str = "us",
+    https: bool = True,
+    free_tier: bool = True,
+    on: Date = None,
+) -> tuple[_dt.date, list[LineItem]]:
+    day = _as_date(on)
+    _require_service("cloudfront", day)
+    region = _choice("region", region, ("us", "europe"))
+    data = _at_least("data_out_gb", data_out_gb)
+    count = _whole("requests", requests)
+    scheme = "https" if https else "http"
+
+    free, items = _free(
+        "Data transfer out", "cloudfront.free_tier.data_out_gb", data, day, free_tier
+    )
+    items += _charge(
+        f"Data transfer out ({region})",
+        price_entry(f"cloudfront.data_out.{region}", day),
+        free,
+        data,
+    )
+    free, lines = _free("Requests", "cloudfront.free_tier.requests", count, day, free_tier)
+    entry = price_entry(f"cloudfront.requests.{region}.{scheme}", day)
+    items += lines + _charge(f"{scheme.upper()} requests ({region})", entry, free, count)
+    return day, items
+
+
+def cloudfront_cost(
+    *,
+    data_out_gb: Number,
+    requests: Number,
+    region: str = "us",
+    https: bool = True,
+    free_tier: bool = True,
+    on: Date = None,
+) -> Decimal:
+    """USD for a month of CloudFront data transfer out to viewers and HTTP(S) requests."""
+    return _total(
+        _cloudfront_items(
+            data_out_gb=data_out_gb,
+            requests=requests,
+            region=region,
+            https=https,
+            free_tier=free_tier,
+            on=on,
+        )
+    )
+
+
+# --------------------------------------------------------------------------- S3 and data transfer
+
+
+def _data_transfer_items(
+    *, gb: Number, free_tier: bool = True, on: Date = None, label: str = "Data transfer out"
+) -> tuple[_dt.date, list[LineItem]]:
+    day = _as_date(on)
+    _require_service("data_transfer", day)
+    data = _at_least("gb", gb)
+    free, items = _free(label, "data_transfer.free_tier.out_gb", data, day, free_tier)
+    items += _charge(
+        f"{label} to internet", price_entry("data_transfer.out_to_internet", day), free, data
+    )
+    return day, items
+
+
+def data_transfer_out_cost(*, gb: Number, free_tier: bool = True, on: Date = None) -> Decimal:
+    """USD for a month of data transfer from us-east-1 to the internet (EC2, S3, ELB and others)."""
+    return _total(_data_transfer_items(gb=gb, free_tier=free_tier, on=on))
+
+
+def _s3_items(
+    *,
+    storage_gb_month: Number = 0,
+    put_requests: Number = 0,
+    get_requests: Number = 0,
+    data_out_gb: Number = 0,
+    free_tier: bool = True,
+    on: Date = None,
+) -> tuple[_dt.date, list[LineItem]]:
+    day = _as_date(on)
+    _require_service("s3", day)
+    storage = _at_least("storage_gb_month", storage_gb_month)
+    puts = _whole("put_requests", put_requests)
+    gets = _whole("get_requests", get_requests)
+    data = _at_least("data_out_gb", data_out_gb)
+    items = _charge(
+        "Storage (S3 Standard)", price_entry("s3.standard.storage", day), _ZERO, storage
+    )
+    items += _charge(
+        "PUT, COPY, POST, LIST requests", price_entry("s3.standard.put", day), _ZERO, puts
+    )
+    items += _charge("GET and other requests", price_entry("s3.standard.get", day), _ZERO, gets)
+    items += _data_transfer_items(
+        gb=data, free_tier=free_tier, on=day, label="S3 data transfer out"
+    )[1]
+    return day, items
+
+
+def s3_cost(
+    *,
+    storage_gb_month: Number = 0,
+    put_requests: Number = 0,
+    get_requests: Number = 0,
+    data_out_gb: Number = 0,
+    free_tier: bool = True,
+    on: Date = None,
+) -> Decimal:
+    """USD for a month of S3 Standard storage, requests and data transfer out to the internet."""
+    return _total(
+        _s3_items(
+            storage_gb_month=storage_gb_month,
+            put_requests=put_requests,
+            get_requests=get_requests,
+            data_out_gb=data_out_gb,
+            free_tier=free_tier,
+            on=on,
+        )
+    )
+
+
+# --------------------------------------------------------------------------- Kinesis, Firehose, Athena
+
+
+def _kinesis_items(
+    *, shards: Number, hours: Number, records: Number, record_kb: Number, on: Date = None
+) -> tuple[_dt.date, list[LineItem]]:
+    day = _as_date(on)
+    _require_service("kinesis", day)
+    count = _whole("shards", shards)
+    span = _at_least("hours", hours)
+    puts = _whole("records", records)
+    size = _number("record_kb", record_kb)
+    if size <= 0:
+        raise ValueError(f"record_kb must be > 0 KB (got {record_kb!r})")
+    chunk = Decimal(price_entry("kinesis.put_payload_unit_kb", day)["value"])
+    per_record = max(_ceil(size / chunk), _ONE)
+    items = _flat("Shard hours", "kinesis.shard_hour", count * span, day)
+    entry = price_entry("kinesis.put_payload_unit", day)
+    note = f"{_fmt(size)} KB record = {_fmt(per_record)} PUT payload unit(s) of {_fmt(chunk)} KB"
+    items += _charge("PUT payload units", entry, _ZERO, puts * per_record, note)
+    return day, items
+
+
+def kinesis_streams_cost(
+    *, shards: Number, hours: Number, records: Number, record_kb: Number, on: Date = None
+) -> Decimal:
+    """USD for provisioned Kinesis Data Streams: shard-hours plus 25 KB PUT payload units."""
+    return _total(
+        _kinesis_items(shards=shards, hours=hours, records=records, record_kb=record_kb, on=on)
+    )
+
+
+def _firehose_items(
+    *, records: Number, record_kb: Number, on: Date = None
+) -> tuple[_dt.date, list[LineItem]]:
+    day = _as_date(on)
+    _require_service("firehose", day)
+    count = _whole("records", records)
+    size = _number("record_kb", record_kb)
+    if size <= 0:
+        raise ValueError(f"record_kb must be > 0 KB (got {record_kb!r})")
+    step = Decimal(price_entry("firehose.record_increment_kb", day)["value"])
+    billed_kb = max(_ceil(size / step), _ONE) * step
+    gb = count * billed_kb / _KB_PER_GB
+    note = f"{_fmt(size)} KB record billed as {_fmt(billed_kb)} KB; 1 GB = 1,048,576 KB"
+    return day, _charge("Data ingested", price_entry("firehose.ingestion", day), _ZERO, gb, note)
+
+
+def firehose_cost(*, records: Number, record_kb: Number, on: Date = None) -> Decimal:
+    """USD for a month of Firehose ingestion, each record rounded up to the next 5 KB."""
+    return _total(_firehose_items(records=records, record_kb=record_kb, on=on))
+
+
+def _athena_items(
+    *, bytes_scanned_per_query: Number, queries: Number = 1, on: Date = None
+) -> tuple[_dt.date, list[LineItem]]:
+    day = _as_date(on)
+    _require_service("athena", day)
+    scanned = _whole("bytes_scanned_per_query", bytes_scanned_per_query)
+    count = _whole("queries", queries)
+    minimum = Decimal(price_entry("athena.minimum_mb", day)["value"])
+    billed_mb = max(_ceil(scanned / _BYTES_PER_MB), minimum)
+    terabytes = count * billed_mb / _MB_PER_TB
+    note = (
+        f"{_fmt(count)} queries x {_fmt(billed_mb)} MB (rounded up to the MB, "
+        f"{_fmt(minimum)} MB minimum); 1 TB = 1,048,576 MB"
+    )
+    return day, _flat("Data scanned", "athena.scanned", terabytes, day, note)
+
+
+def athena_cost(
+    *, bytes_scanned_per_query: Number, queries: Number = 1, on: Date = None
+) -> Decimal:
+    """USD for Athena queries: data scanned, rounded up to the MB with a 10 MB minimum per query."""
+    return _total(
+        _athena_items(bytes_scanned_per_query=bytes_scanned_per_query, queries=queries, on=on)
+    )
+
+
+# --------------------------------------------------------------------------- SES, SQS, SNS
+
+
+def _ses_items(*, emails: Number, on: Date = None) -> tuple[_dt.date, list[LineItem]]:
+    day = _as_date(on)
+    _require_service("ses", day)
+    count = _whole("emails", emails)
+    entry = price_entry("ses.outbound_email", day)
+    return day, _charge("Outbound emails", entry, _ZERO, count, "free tier not applied")
+
+
+def ses_cost(*, emails: Number, on: Date = None) -> Decimal:
+    """USD for a month of outbound SES email (no free tier, no attachments)."""
+    return _total(_ses_items(emails=emails, on=on))
+
+
+def _chunked(name: str, value: object, chunk: Decimal) -> Decimal:
+    size = _number(name, value)
+    if size <= 0:
+        raise ValueError(f"{name} must be > 0 KB (got {value!r})")
+    return max(_ceil(size / chunk), _ONE)
+
+
+def _sqs_items(
+    *,
+    requests: Number,
+    message_kb: Number = 1,
+    fifo: bool = False,
+    free_tier: bool = True,
+    on: Date = None,
+) -> tuple[_dt.date, list[LineItem]]:
+    day = _as_date(on)
+    _require_service("sqs.fifo" if fifo else "sqs", day)
+    count = _whole("requests", requests)
+    chunk = Decimal(price_entry("sqs.chunk_kb", day)["value"])
+    billed = count * _chunked("message_kb", message_kb, chunk)
+    free, items = _free("Requests", "sqs.free_tier.requests", billed, day, free_tier)
+    kind = "fifo" if fifo else "standard"
+    note = f"each {_fmt(chunk)} KB of payload is one request"
+    items += _charge(
+        f"Requests ({kind})", price_entry(f"sqs.{kind}.requests", day), free, billed, note
+    )
+    return day, items
+
+
+def sqs_cost(
+    *,
+    requests: Number,
+    message_kb: Number = 1,
+    fifo: bool = False,
+    free_tier: bool = True,
+    on: Date = None,
+) -> Decimal:
+    """USD for a month of SQS API requests, each 64 KB of payload counted as one request."""
+    return _total(
+        _sqs_items(requests=requests, message_kb=message_kb, fifo=fifo, free_tier=free_tier, on=on)
+    )
+
+
+def _sns_items(
+    *, publishes: Number, message_kb: Number = 1, free_tier: bool = True, on: Date = None
+) -> tuple[_dt.date, list[LineItem]]:
+    day = _as_date(on)
+    _require_service("sns", day)
+    count = _whole("publishes", publishes)
+    chunk = Decimal(price_entry("sns.chunk_kb", day)["value"])
+    billed = count * _chunked("message_kb", message_kb, chunk)
+    free, items = _free("Publishes", "sns.free_tier.publishes", billed, day, free_tier)
+    items += _charge("Publishes", price_entry("sns.publish", day), free, billed)
+    return day, items
+
+
+def sns_cost(
+    *, publishes: Number, message_kb: Number = 1, free_tier: bool = True, on: Date = None
+) -> Decimal:
+    """USD for a month of SNS publishes (deliveries to SQS and Lambda are free)."""
+    return _total(
+        _sns_items(publishes=publishes, message_kb=message_kb, free_tier=free_tier, on=on)
+    )
+
+
+# --------------------------------------------------------------------------- Cognito
+
+
+def _cognito_items(
+    *, maus: Number, tier: str | None = None, on: Date = None
+) -> tuple[_dt.date, list[LineItem]]:
+    day = _as_date(on)
+    _require_service("cognito", day)
+    users = _whole("maus", maus)
+    tiered_since = _dt.date.fromisoformat(_table()["prices"]["cognito.essentials.mau"][0]["since"])
+    if tier is None:
+        tier = "legacy" if day < tiered_since else "essentials"
+    tier = _choice("tier", tier, ("legacy", "lite", "essentials", "plus"))
+    if tier == "legacy" and day >= tiered_since:
+        raise ValueError(
+            f"tier='legacy' on={day.isoformat()}: the pre-tier user-pool pricing ended on "
+            f"{tiered_since.isoformat()}; accepted range: on < {tiered_since.isoformat()}"
+        )
+    if tier != "legacy" and day < tiered_since:
+        raise ValueError(
+            f"tier={tier!r} on={day.isoformat()}: Cognito feature tiers exist from "
+            f"{tiered_since.isoformat()}; accepted range: on >= {tiered_since.isoformat()} "
+            "(or tier=None for the pricing of the day)"
+        )
+    if tier == "legacy":
+        free, items = _free("Monthly active users", "cognito.legacy.free_mau", users, day, True)
+    elif tier in ("lite", "essentials"):
+        free, items = _free("Monthly active users", "cognito.free_mau", users, day, True)
+    else:
+        free, items = _ZERO, []
+    label = f"Monthly active users ({tier})"
+    return day, items + _charge(label, price_entry(f"cognito.{tier}.mau", day), free, users)
+
+
+def cognito_cost(*, maus: Number, tier: str | None = None, on: Date = None) -> Decimal:
+    """USD for a month of Cognito user-pool MAUs (``tier`` None = the default tier on that date)."""
+    return _total(_cognito_items(maus=maus, tier=tier, on=on))
+
+
+# --------------------------------------------------------------------------- EC2, ALB, EFS, ElastiCache
+
+
+def _catalogue(prefix: str) -> list[str]:
+    return [k[len(prefix) :] for k in price_keys(prefix)]
+
+
+def _hourly_items(
+    service: str, prefix: str, name: str, kind: str, hours: Number, on: Date, label: str
+) -> tuple[_dt.date, list[LineItem]]:
+    day = _as_date(on)
+    _require_service(service, day)
+    if f"{prefix}{kind}" not in _table()["prices"]:
+        accepted = ", ".join(_catalogue(prefix))
+        raise ValueError(f"{name} must be one of: {accepted} (got {kind!r})")
+    span = _at_least("hours", hours)
+    return day, _flat(f"{label} {kind}", f"{prefix}{kind}", span, day, "on-demand")
+
+
+def _ec2_items(
+    *, instance_type: str, hours: Number, on: Date = None
+) -> tuple[_dt.date, list[LineItem]]:
+    return _hourly_items("ec2", "ec2.instance.", "instance_type", instance_type, hours, on, "EC2")
+
+
+def ec2_cost(*, instance_type: str, hours: Number, on: Date = None) -> Decimal:
+    """USD for ``hours`` of one on-demand Linux EC2 instance of ``instance_type``."""
+    return _total(_ec2_items(instance_type=instance_type, hours=hours, on=on))
+
+
+def _alb_items(
+    *,
+    hours: Number,
+    new_connections_per_s: Number,
+    active_connections_per_min: Number,
+    processed_gb_per_hour: Number,
+    rule_evaluations_per_s: Number,
+    rules: Number = 10,
+    on: Date = None,
+) -> tuple[_dt.date, list[LineItem]]:
+    day = _as_date(on)
+    _require_service("elb.alb", day)
+    span = _at_least("hours", hours)
+    new = _at_least("new_connections_per_s", new_connections_per_s)
+    active = _at_least("active_connections_per_min", active_connections_per_min)
+    processed = _at_least("processed_gb_per_hour", processed_gb_per_hour)
+    evaluations = _at_least("rule_evaluations_per_s", rule_evaluations_per_s)
+    count = _whole("rules", rules)
+    if evaluations > 0 and count == 0:
+        raise ValueError("rules must be >= 1 when rule_evaluations_per_s > 0 (got 0)")
+    per_lcu = price_entry("elb.alb.lcu_dimensions", day)["value"]
+    free_rules = Decimal(per_lcu["free_rules"])
+    billable = evaluations * max(count - free_rules, _ZERO) / count if count else _ZERO
+    dimensions = {
+        "new connections": new / Decimal(per_lcu["new_connections_per_s"]),
+        "active connections": active / Decimal(per_lcu["active_connections_per_min"]),
+        "processed bytes": processed / Decimal(per_lcu["processed_gb_per_hour"]),
+        "rule evaluations": billable / Decimal(per_lcu["rule_evaluations_per_s"]),
+    }
+    winner = max(dimensions, key=lambda k: dimensions[k])
+    lcus = dimensions[winner]
+    shown = ", ".join(f"{k} {_fmt(v)}" for k, v in dimensions.items())
+    note = f"LCUs per hour = max({shown}) = {_fmt(lcus)} ({winner})"
+    items = _flat("Load balancer hours", "elb.alb.hour", span, day)
+    items += _flat("LCU hours", "elb.alb.lcu_hour", lcus * span, day, note)
+    return day, items
+
+
+def alb_cost(
+    *,
+    hours: Number,
+    new_connections_per_s: Number,
+    active_connections_per_min: Number,
+    processed_gb_per_hour: Number,
+    rule_evaluations_per_s: Number,
+    rules: Number = 10,
+    on: Date = None,
+) -> Decimal:
+    """USD for an Application Load Balancer: hours plus LCU-hours at the highest LCU dimension.
+
+    Usage is the hourly average: ``rule_evaluations_per_s`` is requests per second times the
+    ``rules`` processed per request; the first 10 rules of each request are free.
+    """
+    return _total(
+        _alb_items(
+            hours=hours,
+            new_connections_per_s=new_connections_per_s,
+            active_connections_per_min=active_connections_per_min,
+            processed_gb_per_hour=processed_gb_per_hour,
+            rule_evaluations_per_s=rule_evaluations_per_s,
+            rules=rules,
+            on=on,
+        )
+    )
+
+
+def _efs_items(*, storage_gb_month: Number, on: Date = None) -> tuple[_dt.date, list[LineItem]]:
+    day = _as_date(on)
+    _require_service("efs", day)
+    storage = _at_least("storage_gb_month", storage_gb_month)
+    return day, _flat("Storage (EFS Standard)", "efs.standard.storage", storage, day)
+
+
+def efs_cost(*, storage_gb_month: Number, on: Date = None) -> Decimal:
+    """USD for a month of EFS Standard storage."""
+    return _total(_efs_items(storage_gb_month=storage_gb_month, on=on))
+
+
+def _elasticache_items(
+    *, node_type: str, hours: Number, on: Date = None
+) -> tuple[_dt.date, list[LineItem]]:
+    return _hourly_items(
+        "elasticache", "elasticache.node.", "node_type", node_type, hours, on, "ElastiCache"
+    )
+
+
+def elasticache_cost(*, node_type: str, hours: Number, on: Date = None) -> Decimal:
+    """USD for ``hours`` of one on-demand ElastiCache (Redis OSS / Memcached) node."""
+    return _total(_elasticache_items(node_type=node_type, hours=hours, on=on))
+
+
+# --------------------------------------------------------------------------- explain
+
+
+def _total(result: tuple[_dt.date, list[LineItem]]) -> Decimal:
+    return sum((item.amount for item in result[1]), _ZERO)
+
+
+def _dto_items(
+    *, gb: Number, free_tier: bool = True, on: Date = None
+) -> tuple[_dt.date, list[LineItem]]:
+    return _data_transfer_items(gb=gb, free_tier=free_tier, on=on)
+
+
+_BUILDERS: dict[str, Callable[..., tuple[_dt.date, list[LineItem]]]] = {
+    "lambda_cost": _lambda_items,
+    "api_gateway_cost": _api_gateway_items,
+    "dynamodb_cost": _dynamodb_items,
+    "dynamodb_provisioned_cost": _dynamodb_provisioned_items,
+    "cloudfront_cost": _cloudfront_items,
+    "s3_cost": _s3_items,
+    "kinesis_streams_cost": _kinesis_items,
+    "firehose_cost": _firehose_items,
+    "athena_cost": _athena_items,
+    "ses_cost": _ses_items,
+    "sqs_cost": _sqs_items,
+    "sns_cost": _sns_items,
+    "cognito_cost": _cognito_items,
+    "ec2_cost": _ec2_items,
+    "alb_cost": _alb_items,
+    "efs_cost": _efs_items,
+    "elasticache_cost": _elasticache_items,
+    "data_transfer_out_cost": _dto_items,
+}
+
+
+def explain(cost_function: Callable[..., Decimal] | str, /, **usage: Any) -> Breakdown:
+    """The line items (dimension, quantity, unit price, amount) behind ``cost_function(**usage)``."""
+    name = (
+        cost_function if isinstance(cost_function, str) else getattr(cost_function, "__name__", "")
+    )
+    if not name.endswith("_cost"):
+        name = f"{name}_cost"
+    builder = _BUILDERS.get(name)
+    if builder is None:
+        accepted = ", ".join(sorted(_BUILDERS))
+        raise ValueError(f"cost_function must be one of: {accepted} (got {cost_function!r})")
+    day, items = builder(**usage)
+    kept = [item for item in items if item.quantity != 0] or items[:1]
+    return Breakdown(name, day, tuple(kept))
