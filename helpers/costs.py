@@ -124,6 +124,9 @@ class Breakdown:
         notes = dict.fromkeys(f"{i.dimension}: {i.note}" for i in self.items if i.note)
         return "\n".join(out + list(notes))
 
+    def __repr__(self) -> str:
+        return str(self)  # the table, also where only text is shown (terminals, nbval)
+
     def _repr_html_(self) -> str:
         right = "<td style='text-align:right'>"
         rows = []

@@ -1,0 +1,142 @@
+"""discover(): find an earlier run's leftovers by tag and by name prefix, then tear them down."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from helpers.teardown import Resource, Tracker, discover, teardown
+
+from .conftest import LAB_TAGS, OTHER_REGION, PREFIX, REGION, TAG_KEY, Factory, _factory
+from .test_teardown_kinds import (
+    create_asg,
+    create_dax,
+    create_hosted_zone,
+    create_iot_policy,
+    create_kinesis,
+    create_oac,
+    create_rule,
+    create_user_pool,
+    make_function,
+)
+
+
+def create_earlier_run(lab: Factory, plain: Factory) -> None:
+    """What a crashed notebook left behind: tagged resources, and untagged ones named by prefix."""
+    # tagged, in services the Resource Groups Tagging API finds
+    lab("s3").create_bucket(Bucket=f"{PREFIX}photos")
+    lab("sqs").create_queue(QueueName=f"{PREFIX}jobs")
+    lab("dynamodb", OTHER_REGION).create_table(
+        TableName=f"{PREFIX}posts",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    make_function(lab)
+    # tagged, in services it misses: Kinesis, API Gateway, Cognito, IAM, DAX, Route 53, ASGs,
+    # launch templates, IoT, EventBridge
+    create_kinesis(lab)
+    lab("apigateway").create_rest_api(name="blog-api")  # not prefixed: found by tag only
+    create_user_pool(lab)
+    create_dax(lab)
+    create_hosted_zone(lab)
+    create_asg(lab)
+    create_iot_policy(lab)
+    create_rule(lab)
+    # untagged, found by name: what AWS or an unattached client made
+    plain("logs").create_log_group(logGroupName=f"/aws/lambda/{PREFIX}fn")
+    plain("s3").create_bucket(Bucket=f"{PREFIX}untagged")
+    plain("iot").create_thing(thingName=f"{PREFIX}sensor")
+    plain("iam").create_role(
+        RoleName=f"{PREFIX}untagged-role",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )
+    create_oac(plain)
+
+
+def create_other_lab(session, aws) -> Tracker:
+    """Another lab in the same account: different tag value, different prefix."""
+    other = Tracker(tags={TAG_KEY: "shop", "labbook:run": "run-9"}, region=REGION)
+    client = _factory(session, other)
+    client("s3").create_bucket(Bucket="lab-shop-photos")
+    client("kinesis").create_stream(StreamName="lab-shop-orders", ShardCount=1)
+    client("iam").create_role(
+        RoleName="lab-shop-role",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )
+    client("cognito-idp").create_user_pool(PoolName="lab-shop-users")
+    return other
+
+
+@pytest.fixture
+def earlier(
+    tracker: Tracker, lab: Factory, plain: Factory, session, aws
+) -> tuple[Tracker, Tracker]:
+    create_earlier_run(lab, plain)
+    return tracker, create_other_lab(session, aws)
+
+
+def test_discover_finds_tagged_and_prefixed_resources_of_one_lab(
+    earlier: tuple[Tracker, Tracker], plain: Factory
+) -> None:
+    mine, other = earlier
+
+    found = discover(
+        plain,
+        regions=[REGION, OTHER_REGION],
+        tag_key=TAG_KEY,
+        tag_value=LAB_TAGS[TAG_KEY],
+        name_prefix=PREFIX,
+    )
+
+    missing = set(mine.resources) - set(found)
+    assert not missing, f"not discovered: {sorted(map(str, missing))}"
+    untagged = {
+        Resource("logs", "log-group", f"/aws/lambda/{PREFIX}fn", REGION),
+        Resource("s3", "bucket", f"{PREFIX}untagged", REGION),
+        Resource("iot", "thing", f"{PREFIX}sensor", REGION),
+        Resource("iam", "role", f"{PREFIX}untagged-role", REGION),
+    }
+    assert untagged <= set(found)
+    assert ("cloudfront", "origin-access-control") in {(r.service, r.kind) for r in found}
+    assert not set(other.resources) & set(found), "another lab's resources were discovered"
+    assert len(found) == len(set(found))
+
+
+def test_discover_all_labs_by_tag_key_only(
+    earlier: tuple[Tracker, Tracker], plain: Factory
+) -> None:
+    mine, other = earlier
+    found = set(discover(plain, regions=[REGION, OTHER_REGION], tag_key=TAG_KEY))
+    assert set(other.resources) <= found
+    # moto cannot list IoT tags: offline an IoT policy is found by its name only
+    assert {r for r in mine.resources if r.service != "iot"} <= found
+    assert Resource("s3", "bucket", f"{PREFIX}untagged", REGION) not in found  # no tag, no prefix
+
+
+def test_discovered_leftovers_tear_down_clean(
+    earlier: tuple[Tracker, Tracker], plain: Factory
+) -> None:
+    _, other = earlier
+    found = discover(
+        plain, regions=[REGION, OTHER_REGION], tag_key=TAG_KEY, tag_value="blog", name_prefix=PREFIX
+    )
+
+    report = teardown(found, plain)
+
+    assert report.clean, str(report)
+    assert (
+        discover(
+            plain,
+            regions=[REGION, OTHER_REGION],
+            tag_key=TAG_KEY,
+            tag_value="blog",
+            name_prefix=PREFIX,
+        )
+        == []
+    )
+    # the other lab is untouched
+    assert [b["Name"] for b in plain("s3").list_buckets()["Buckets"]] == ["lab-shop-photos"]
+    assert plain("kinesis").list_streams()["StreamNames"] == ["lab-shop-orders"]
+    assert [r["RoleName"] for r in plain("iam").list_roles()["Roles"]] == ["lab-shop-role"]
