@@ -25,8 +25,8 @@ class Clock:
         """Lab time as an aware UTC datetime."""
         return datetime.fromtimestamp(self.now(), tz=timezone.utc)
 
-    def advance(self, seconds: float | timedelta) -> float:
-        """Let `seconds` pass: instantly offline, by really waiting on AWS; returns the new now()."""
+    def advance(self, seconds: float | timedelta) -> None:
+        """Let `seconds` pass: instantly offline, by really waiting on AWS."""
         secs = seconds.total_seconds() if isinstance(seconds, timedelta) else float(seconds)
         if secs < 0:
             raise ValueError(f"the lab clock only moves forward: got {secs} seconds")
@@ -37,7 +37,6 @@ class Clock:
             time.sleep(secs)
         for listener in list(self._listeners):
             listener()
-        return self.now()
 
     def on_advance(self, listener: Callable[[], None]) -> None:
         """Call `listener` after every advance (the emulator wakes its deliveries)."""

@@ -14,6 +14,7 @@ once, and leaves a few kinds (ElastiCache, DAX) "deleting" for ever.
 from __future__ import annotations
 
 import html
+import re
 import threading
 import time
 import warnings
@@ -1805,11 +1806,16 @@ class _Match:
     tag_key: str
     tag_value: str | None
     prefix: str | None
+    pattern: str | None = None  # a regular expression names must start with, instead of prefix
 
     def name(self, name: str | None) -> bool:
-        if not self.prefix or not name:
+        if not name:
             return False
-        # IoT rule names allow only letters, digits and "_": labs write the prefix that way there
+        if self.pattern:
+            # IoT rule names allow only letters, digits and "_": labs write the name that way there
+            return any(re.match(p, name) for p in (self.pattern, self.pattern.replace("-", "_")))
+        if not self.prefix:
+            return False
         return name.startswith(self.prefix) or name.startswith(self.prefix.replace("-", "_"))
 
     def tags(self, tags: Any) -> bool:
@@ -2465,12 +2471,13 @@ def discover(
     tag_key: str,
     tag_value: str | None = None,
     name_prefix: str | None = None,
+    name_pattern: str | None = None,
 ) -> list[Resource]:
     """Find resources carrying the lab tag (Resource Groups Tagging API) plus, per service the tagging API misses, by listing and matching tags or the name prefix."""
     if not regions:
         raise ValueError("discover needs at least one region, e.g. regions=['us-east-1']")
     run = _Run(client_factory, wait=False)
-    match = _Match(tag_key, tag_value, name_prefix)
+    match = _Match(tag_key, tag_value, name_prefix, name_pattern)
     found: dict[Resource, Resource] = {}
     for region in regions:
         for what, lister in _REGIONAL_LISTERS:

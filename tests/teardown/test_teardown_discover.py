@@ -140,3 +140,18 @@ def test_discovered_leftovers_tear_down_clean(
     assert [b["Name"] for b in plain("s3").list_buckets()["Buckets"]] == ["lab-shop-photos"]
     assert plain("kinesis").list_streams()["StreamNames"] == ["lab-shop-orders"]
     assert [r["RoleName"] for r in plain("iam").list_roles()["Roles"]] == ["lab-shop-role"]
+
+
+def test_discover_by_name_pattern_skips_a_users_own_lookalike_names(plain: Factory) -> None:
+    # GIVEN a bucket made by Lab.name() for lab "myblog" and the user's own "myblog-prod", untagged
+    s3 = plain("s3", REGION)
+    s3.create_bucket(Bucket="myblog-1a2b3c-photos")
+    s3.create_bucket(Bucket="myblog-prod")
+    # WHEN discovering with the run-id pattern the CLI uses
+    found = discover(
+        plain, regions=[REGION], tag_key=TAG_KEY, tag_value="myblog",
+        name_pattern=r"myblog-[0-9a-f]{6}-",
+    )
+    # THEN only the lab's bucket is found
+    names = {r.id for r in found if r.kind == "bucket"}
+    assert names == {"myblog-1a2b3c-photos"}
