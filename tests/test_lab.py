@@ -142,6 +142,7 @@ def test_teardown_on_error_in_context_manager():
 
 
 def test_moto_server_backend_is_reachable_over_http(tmp_path):
+    import urllib.error
     import urllib.request
 
     with helpers.start("srv", backend="moto-server") as lab:
@@ -150,6 +151,12 @@ def test_moto_server_backend_is_reachable_over_http(tmp_path):
         bucket = lab.name("b")
         s3.create_bucket(Bucket=bucket)
         s3.put_object(Bucket=bucket, Key="hello.txt", Body=b"hi")
-        # a plain HTTP client (as curl) reads the same lab, path-style
-        with urllib.request.urlopen(f"{lab.endpoint_url}/{bucket}/hello.txt") as r:
-            assert r.read() == b"hi"
+        # a plain anonymous HTTP request (as curl) reaches the same lab and, as on AWS, a
+        # private bucket refuses it with 403
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{lab.endpoint_url}/{bucket}/hello.txt")
+        assert refused.value.code == 403
+        # a separate client given only the endpoint URL (as the AWS CLI's --endpoint-url) reads it
+        other = boto3.client("s3", endpoint_url=lab.endpoint_url, region_name="us-east-1",
+                             aws_access_key_id="x", aws_secret_access_key="x")
+        assert other.get_object(Bucket=bucket, Key="hello.txt")["Body"].read() == b"hi"

@@ -14,16 +14,26 @@ in pyproject.toml; tests/emulator/test_moto_seams.py checks each seam still exis
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote_plus
 
 from .delivery import Delivery, SettleReport, _iso
-from .lambda_runtime import FunctionSpec, Invocation, LambdaRuntime, LogEvent, encode_log_tail
+from .lambda_runtime import (
+    FunctionSpec,
+    Invocation,
+    LambdaRuntime,
+    LogEvent,
+    RuntimeConfigError,
+    check_environment,
+    check_zip,
+    encode_log_tail,
+)
 
 _active: Emulator | None = None
 _lock = threading.Lock()
@@ -95,6 +105,41 @@ class Emulator:
             return em._invoke_api(fn, body, request_headers, response_headers)
 
         self._patch(lambda_models.LambdaFunction, "invoke", invoke)
+
+        # CreateFunction / UpdateFunctionConfiguration: AWS's checks, and the DeadLetterConfig
+        # that moto does not keep (asynchronous invocations need it)
+        function_cls = lambda_models.LambdaFunction
+        original_init = function_cls.__init__
+
+        def init(fn: Any, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+            with _as_client_error():
+                check_environment((spec.get("Environment") or {}).get("Variables"))
+                original_init(fn, account_id, spec, *args, **kwargs)
+                if "ZipFile" in (spec.get("Code") or {}):
+                    check_zip(getattr(fn, "code_bytes", b"") or b"")
+            fn.dead_letter_config = dict(spec.get("DeadLetterConfig") or {})
+
+        self._patch(function_cls, "__init__", init)
+        original_update = function_cls.update_configuration
+
+        def update_configuration(fn: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
+            if "Environment" in config_updates:
+                with _as_client_error():
+                    check_environment((config_updates["Environment"] or {}).get("Variables"))
+            if "DeadLetterConfig" in config_updates:
+                fn.dead_letter_config = dict(config_updates["DeadLetterConfig"] or {})
+            return original_update(fn, config_updates)
+
+        self._patch(function_cls, "update_configuration", update_configuration)
+        original_get_configuration = function_cls.get_configuration
+
+        def get_configuration(fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            config = original_get_configuration(fn, *args, **kwargs)
+            if (getattr(fn, "dead_letter_config", None) or {}).get("TargetArn"):
+                config["DeadLetterConfig"] = {"TargetArn": fn.dead_letter_config["TargetArn"]}
+            return config
+
+        self._patch(function_cls, "get_configuration", get_configuration)
 
         # moto delivers these synchronously, one record per call: Delivery polls instead
         self._patch(lambda_models.LambdaBackend, "send_dynamodb_items", lambda *a, **k: None)
@@ -181,7 +226,10 @@ class Emulator:
         if kind == "Event":
             self.enqueue_async(fn.function_arn, payload or b"{}", qualifier=fn.version)
             return b""
-        outcome = self.run(fn, payload or b"{}", client_context=headers.get("x-amz-client-context"))
+        with _as_client_error():
+            outcome = self.run(
+                fn, payload or b"{}", client_context=headers.get("x-amz-client-context")
+            )
         if outcome.failed:
             response_headers["x-amz-function-error"] = "Unhandled"
         if headers.get("x-amz-log-type") == "Tail":
@@ -227,7 +275,7 @@ class Emulator:
 
         arn = layer["Arn"] if isinstance(layer, dict) else str(layer)
         backend = get_backend(fn.account_id, fn.region)
-        version = backend.get_layer_version_by_arn(arn)
+        version = backend.layers_versions_by_arn(arn)
         return getattr(version, "code_bytes", b"") or b""
 
     def find_function(self, arn_or_name: str, qualifier: str | None) -> Any:
@@ -313,6 +361,7 @@ class Emulator:
         for item in batch:
             if source == "dynamodb":
                 rec = json.loads(json.dumps(item.record, default=_epoch))
+                rec["eventVersion"] = "1.1"  # what Lambda receives (moto's records say 1.0)
                 rec["awsRegion"] = region
                 rec["eventSourceARN"] = esm.event_source_arn
                 records.append(rec)
@@ -418,7 +467,7 @@ class Emulator:
             if service == "sqs":
                 backend = self.sqs_backend(target_arn)
                 attrs = {
-                    k: {"data_type": "Number" if k == "ErrorCode" else "String", "string_value": v}
+                    k: {"DataType": "Number" if k == "ErrorCode" else "String", "StringValue": v}
                     for k, v in (attributes or {}).items()
                 }
                 backend.send_message(target_arn.split(":")[5], body, message_attributes=attrs)
@@ -506,6 +555,19 @@ class Emulator:
                 group, stream,
                 [{"timestamp": e.timestamp_ms, "message": e.message.rstrip("\n")} for e in events],
             )
+
+
+@contextlib.contextmanager
+def _as_client_error() -> Iterator[None]:
+    """Turn a RuntimeConfigError into the AWS error response moto sends (code and status)."""
+    try:
+        yield
+    except RuntimeConfigError as exc:
+        from moto.core.exceptions import JsonRESTError
+
+        error = JsonRESTError(exc.code, str(exc))
+        error.code = exc.status
+        raise error from exc
 
 
 def active() -> Emulator | None:

@@ -129,16 +129,22 @@ class Delivery:
                 if not self._async or self._async[0].due > now:
                     break
                 item = heapq.heappop(self._async)
-            self._run_async(item)
+            try:
+                self._run_async(item)
+            except Exception as exc:  # one broken event must not stop the others
+                self.em.note(f"delivery error in asynchronous invocation of {item.function_arn}: {exc!r}")
             worked = True
         for esm in self.em.event_source_mappings():
             if not esm.enabled:
                 continue
             source = esm.event_source_arn.split(":")[2]
-            if source == "sqs":
-                worked |= self._poll_sqs(esm)
-            elif source in ("dynamodb", "kinesis"):
-                worked |= self._poll_stream(esm, source)
+            try:
+                if source == "sqs":
+                    worked |= self._poll_sqs(esm)
+                elif source in ("dynamodb", "kinesis"):
+                    worked |= self._poll_stream(esm, source)
+            except Exception as exc:  # one broken mapping must not stop the others
+                self.em.note(f"delivery error in mapping {esm.uuid} ({esm.event_source_arn}): {exc!r}")
         return worked
 
     # ---- asynchronous invocations -----------------------------------------------------------
@@ -181,7 +187,7 @@ class Delivery:
             attributes = {
                 "RequestID": item.request_id,
                 "ErrorCode": "200",
-                "ErrorMessage": str(message)[:256],
+                "ErrorMessage": str(message)[:1024],  # AWS: the first 1 KB
             }
             self.em.send_to(dlq, body, attributes=attributes)
 
@@ -220,12 +226,14 @@ class Delivery:
             return False
         batch_size = int(esm.batch_size or 10)
         backend = self.em.sqs_backend(esm.event_source_arn)
+        # received messages stay invisible for the queue's visibility timeout, as for any consumer
+        visibility = int(queue.visibility_timeout or 30)
         messages = backend.receive_message(
-            queue.name, min(batch_size, 10), 0, None, message_attribute_names=["All"]
+            queue.name, min(batch_size, 10), 0, visibility, message_attribute_names=["All"]
         )
         while len(messages) < batch_size:  # a batch may exceed the 10 of one ReceiveMessage
             more = backend.receive_message(
-                queue.name, min(batch_size - len(messages), 10), 0, None,
+                queue.name, min(batch_size - len(messages), 10), 0, visibility,
                 message_attribute_names=["All"],
             )
             if not more:
@@ -263,12 +271,12 @@ class Delivery:
             attributes["MessageDeduplicationId"] = message.deduplication_id
             attributes["SequenceNumber"] = str(getattr(message, "sequence_number", "") or "")
         attrs = {}
-        for name, value in (message.message_attributes or {}).items():
-            entry = {"stringListValues": [], "binaryListValues": [], "dataType": value["data_type"]}
-            if "string_value" in value:
-                entry["stringValue"] = value["string_value"]
-            if "binary_value" in value:
-                entry["binaryValue"] = value["binary_value"]
+        for name, value in (message.message_attributes or {}).items():  # moto keeps API form
+            entry = {"stringListValues": [], "binaryListValues": [], "dataType": value["DataType"]}
+            if "StringValue" in value:
+                entry["stringValue"] = value["StringValue"]
+            if "BinaryValue" in value:
+                entry["binaryValue"] = b64(value["BinaryValue"])
             attrs[name] = entry
         return {
             "messageId": message.id,

@@ -21,6 +21,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import threading
 import time
@@ -32,15 +33,60 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from queue import Queue
 
+RUNTIME_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runtime")
 TASK_ROOT = "/var/task"  # what AWS calls the package folder; local paths are shown as this
 INIT_TIMEOUT_S = 10.0  # AWS limits the init phase of on-demand functions to 10 s
 IDLE_LIFETIME_S = 15 * 60  # an idle environment is reclaimed after this much lab time
 _API = "/2018-06-01/runtime"
+_LANG_LIB = f"/var/lang/lib/python{sys.version_info.major}.{sys.version_info.minor}"
+_RUNTIME_PATHS = [  # this machine's Python folders, and where AWS's runtime keeps them
+    (sysconfig.get_paths()["purelib"], _LANG_LIB + "/site-packages"),
+    (sysconfig.get_paths()["platlib"], _LANG_LIB + "/site-packages"),
+    (sysconfig.get_paths()["stdlib"], _LANG_LIB),
+]
 _FRAME_HEADER = 16  # awslambdaric telemetry frame: type (4) + length (4) + timestamp (8)
 
 
 class RuntimeConfigError(ValueError):
-    """A function that the offline runtime cannot run as configured."""
+    """A function that the offline runtime cannot run as configured, with AWS's error code."""
+
+    def __init__(self, message: str, code: str = "InvalidParameterValueException", status: int = 400):
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+# Lambda's reserved environment variable names (developer guide, "Defined runtime environment
+# variables"): CreateFunction and UpdateFunctionConfiguration refuse them
+RESERVED_ENV = frozenset(
+    {
+        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+    }
+)
+
+
+def check_environment(variables: dict[str, str] | None) -> None:
+    """Refuse reserved names as Lambda's control plane does (InvalidParameterValueException)."""
+    clash = sorted(RESERVED_ENV & set(variables or {}))
+    if clash:
+        raise RuntimeConfigError(
+            "Lambda was unable to configure your environment variables because the environment "
+            "variables you have provided contains reserved keys that are currently not supported "
+            f"for modification. Reserved keys used in this request: {', '.join(clash)}"
+        )
+
+
+def check_zip(data: bytes) -> None:
+    """Refuse a deployment package that is not a zip, as CreateFunction does."""
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise RuntimeConfigError(
+            "Could not unzip uploaded file. Please check your file, then try to upload again."
+        )
 
 
 @dataclass(frozen=True)
@@ -274,7 +320,7 @@ class Environment:
                 "LAMBDA_TASK_ROOT": task,
                 "_LAMBDA_TELEMETRY_LOG_FD": str(telemetry_w),
                 "PYTHONPATH": os.pathsep.join(
-                    [task, os.path.join(opt, "python"), os.path.join(opt, "python", "lib")]
+                    [task, os.path.join(opt, "python"), os.path.join(opt, "python", "lib"), RUNTIME_DIR]
                 ),
             }
         )
@@ -330,7 +376,7 @@ class Environment:
             if outcome == "ok" and pending.result is not None:
                 kind, body, etype = pending.result
                 if kind == "error":
-                    error = (body, _error_type(body, etype))
+                    error = (self._clean_bytes(body), _error_type(body, etype))
                 else:
                     result_body = body
             elif outcome == "ok" and self._init_error is not None:  # init failed after /next
@@ -346,7 +392,10 @@ class Environment:
         max_mem = self._max_memory_mb()
         self._drain(logs)
         logs.append(self._log(f"END RequestId: {request_id}\n"))
-        billed = max(1, math.ceil(duration_ms))
+        duration_ms = round(duration_ms, 2)  # as REPORT shows it, so Billed = ceil(shown)
+        init_ms = None if init_ms is None else round(init_ms, 2)
+        # since 1 August 2025 AWS bills the INIT phase of on-demand ZIP functions too
+        billed = max(1, math.ceil(round(duration_ms + (init_ms or 0.0), 2)))
         report = (
             f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
             f"Billed Duration: {billed} ms\tMemory Size: {spec.memory_mb} MB\t"
@@ -384,7 +433,7 @@ class Environment:
             return _error_json(msg, "Sandbox.Timedout"), "Sandbox.Timedout"
         if outcome in ("exited", "oom"):
             return self._abnormal(outcome, None, request_id, [])[0]  # type: ignore[return-value]
-        return _clean_paths(body, self._task_dir), _error_type(body, etype)
+        return self._clean_bytes(body), _error_type(body, etype)
 
     def _abnormal(
         self, outcome: str, pending: _Pending | None, request_id: str, logs: list[LogEvent]
@@ -420,6 +469,9 @@ class Environment:
         while True:
             if done():
                 self._drain(logs)
+                if phase == "invoke" and _status_kb(self._proc.pid, "VmHWM") > limit_kb:
+                    self._kill()  # the peak went past the limit between two polls
+                    return "oom"
                 return "ok"
             if pending is not None and pending.dispatched_at is not None and deadline is None:
                 deadline = pending.dispatched_at + self.spec.timeout_s
@@ -488,7 +540,16 @@ class Environment:
         return os.path.join(self._dir, "task") if self._dir else TASK_ROOT
 
     def _clean(self, text: str) -> str:
-        return text.replace(self._task_dir, TASK_ROOT) if self._dir else text
+        """Show paths as AWS does: /var/task, /opt, /var/lang/lib/python3.x (no local paths)."""
+        if self._dir:
+            text = text.replace(self._task_dir, TASK_ROOT)
+            text = text.replace(os.path.join(self._dir, "opt"), "/opt")
+        for local, shown in _RUNTIME_PATHS:
+            text = text.replace(local, shown)
+        return text
+
+    def _clean_bytes(self, body: bytes) -> bytes:
+        return self._clean(body.decode("utf-8", "replace")).encode()
 
     def _log(self, message: str) -> LogEvent:
         return LogEvent(int(self.runtime.now() * 1000), message)
@@ -570,7 +631,7 @@ class LambdaRuntime:
             "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
             "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group_name,
             "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
-            "LAMBDA_RUNTIME_DIR": os.path.dirname(os.path.dirname(__file__)),
+            "LAMBDA_RUNTIME_DIR": RUNTIME_DIR,
             # the handler's own boto3 calls reach the lab, as they reach AWS on AWS
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
@@ -601,7 +662,9 @@ class LambdaRuntime:
         if not spec.runtime.startswith("python"):
             raise RuntimeConfigError(
                 f"function {spec.name!r} uses runtime {spec.runtime!r}: the offline runtime runs "
-                "python3.x functions; use a Python runtime, or the `aws` backend"
+                "python3.x functions; use a Python runtime, or the `aws` backend",
+                "InvalidRuntimeException",
+                502,
             )
         request_id = request_id or str(uuid.uuid4())
         env = self._acquire(spec)
@@ -676,7 +739,9 @@ def _unzip(data: bytes, dest: str, *, what: str) -> None:
             zf.extractall(dest)
     except zipfile.BadZipFile as exc:
         raise RuntimeConfigError(
-            f"{what} is not a valid zip file ({exc}); build it with helpers.package(...) or zipfile"
+            f"{what} is not a valid zip file ({exc}); build it with helpers.package(...) or zipfile",
+            "InvalidZipFileException",
+            502,
         ) from exc
 
 
@@ -689,10 +754,6 @@ def _error_type(body: bytes, header: str | None) -> str:
         return str(json.loads(body).get("errorType") or header or "Unhandled")
     except (ValueError, AttributeError):
         return header or "Unhandled"
-
-
-def _clean_paths(body: bytes, task_dir: str) -> bytes:
-    return body.replace(task_dir.encode(), TASK_ROOT.encode())
 
 
 def _status_kb(pid: int, field_name: str) -> int:
@@ -721,6 +782,9 @@ __all__ = [
     "Invocation",
     "LambdaRuntime",
     "LogEvent",
+    "RESERVED_ENV",
     "RuntimeConfigError",
+    "check_environment",
+    "check_zip",
     "encode_log_tail",
 ]

@@ -1,0 +1,7 @@
+"""Fails while Lambda loads it, before any event arrives."""
+
+raise RuntimeError("configuration missing at import time")
+
+
+def handler(event, context):
+    return "never reached"
