@@ -12,8 +12,14 @@ TITLE = "Start here: upload → S3 event → Lambda → result"
 def draw(filename: str, outformat: str = "png") -> None:
     """Render the diagram to `filename`.<outformat>."""
     graph_attr = {"fontsize": "20", "pad": "0.3", "dpi": "72"}
-    with Diagram(TITLE, filename=filename, outformat=outformat, show=False, direction="LR",
-                 graph_attr=graph_attr):
+    with Diagram(
+        TITLE,
+        filename=filename,
+        outformat=outformat,
+        show=False,
+        direction="LR",
+        graph_attr=graph_attr,
+    ):
         learner = User("notebook\n(boto3)")
         with Cluster("lab bucket"):
             uploads = SimpleStorageServiceS3Bucket("uploads/*.txt")

@@ -145,7 +145,9 @@ class Lab:
         """A unique resource name, valid for S3, DynamoDB, Lambda, SQS, SNS, IAM, Cognito..."""
         part = _slug(base)
         if not part:
-            raise ValueError(f"name base {base!r} needs at least one letter or digit, e.g. 'photos'")
+            raise ValueError(
+                f"name base {base!r} needs at least one letter or digit, e.g. 'photos'"
+            )
         name = f"{self.prefix}-{part}"
         room = _NAME_MAX - (5 if fifo else 0)
         if len(name) > room:
@@ -182,7 +184,9 @@ class Lab:
             if value:
                 return value
             if time.monotonic() >= deadline:
-                raise TimeoutError(f"waited {timeout:.0f} s on AWS and the condition is still false")
+                raise TimeoutError(
+                    f"waited {timeout:.0f} s on AWS and the condition is still false"
+                )
             time.sleep(interval)
 
     def outbox(self, region: str | None = None) -> list[dict[str, Any]]:
@@ -254,7 +258,9 @@ class Lab:
         self.teardown()
 
     def __repr__(self) -> str:
-        where = self.endpoint_url or ("in-process" if self.offline else f"account {self.account_id}")
+        where = self.endpoint_url or (
+            "in-process" if self.offline else f"account {self.account_id}"
+        )
         return f"<Lab {self.prefix} backend={self.backend_name} ({where}) region={self.region}>"
 
 

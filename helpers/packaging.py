@@ -13,7 +13,9 @@ _FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # same bytes for the same sources: CodeSha2
 def package(*paths: str | Path, handler: str | None = None) -> bytes:
     """Zip files and folders into a deployment package; with `handler`, check it is in there."""
     if not paths:
-        raise ValueError("package() needs at least one file or folder, e.g. package('functions/app.py')")
+        raise ValueError(
+            "package() needs at least one file or folder, e.g. package('functions/app.py')"
+        )
     entries: dict[str, bytes] = {}
     for raw in paths:
         path = Path(raw)
@@ -56,9 +58,7 @@ def check_handler(entries: dict[str, bytes], handler: str) -> None:
     except SyntaxError as exc:
         raise ValueError(f"{filename} line {exc.lineno}: {exc.msg}; fix the syntax error") from exc
     names = {
-        node.name
-        for node in tree.body
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
     } | {
         target.id
         for node in tree.body

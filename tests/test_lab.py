@@ -76,8 +76,16 @@ def test_aws_backend_announces_account_and_region_before_creating(monkeypatch, c
 @pytest.mark.parametrize("base", ["photos", "Thumbnail_Queue", "a" * 80, "x"])
 def test_names_are_valid_for_every_service(lab, base):
     name = lab.name(base)
-    for rule in (S3_BUCKET, DYNAMODB_TABLE, LAMBDA_FUNCTION, SQS_QUEUE, SNS_TOPIC, IAM_ROLE,
-                 COGNITO_POOL, KINESIS_STREAM):
+    for rule in (
+        S3_BUCKET,
+        DYNAMODB_TABLE,
+        LAMBDA_FUNCTION,
+        SQS_QUEUE,
+        SNS_TOPIC,
+        IAM_ROLE,
+        COGNITO_POOL,
+        KINESIS_STREAM,
+    ):
         assert rule.match(name), (rule.pattern, name)
     assert SQS_FIFO.match(lab.name(base, fifo=True))
 
@@ -121,7 +129,8 @@ def test_clock_drives_sqs_visibility_timeout(lab):
 def test_dynamodb_streams_work_with_current_boto3(lab):
     ddb = lab.client("dynamodb")
     table = ddb.create_table(
-        TableName=lab.name("t"), BillingMode="PAY_PER_REQUEST",
+        TableName=lab.name("t"),
+        BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
@@ -157,6 +166,11 @@ def test_moto_server_backend_is_reachable_over_http(tmp_path):
             urllib.request.urlopen(f"{lab.endpoint_url}/{bucket}/hello.txt")
         assert refused.value.code == 403
         # a separate client given only the endpoint URL (as the AWS CLI's --endpoint-url) reads it
-        other = boto3.client("s3", endpoint_url=lab.endpoint_url, region_name="us-east-1",
-                             aws_access_key_id="x", aws_secret_access_key="x")
+        other = boto3.client(
+            "s3",
+            endpoint_url=lab.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="x",
+            aws_secret_access_key="x",
+        )
         assert other.get_object(Bucket=bucket, Key="hello.txt")["Body"].read() == b"hi"

@@ -164,7 +164,9 @@ class AwsBackend(Backend):
             )
 
     def client(self, service: str, region: str) -> BaseClient:
-        return self._session.client(service, region_name=region, config=_client_config(service, False))
+        return self._session.client(
+            service, region_name=region, config=_client_config(service, False)
+        )
 
 
 def make(name: str, region: str) -> Backend:

@@ -106,6 +106,25 @@ class Emulator:
 
         self._patch(lambda_models.LambdaFunction, "invoke", invoke)
 
+        # a deleted or changed function's idle environments end, as on AWS
+        for method in ("delete_function", "update_function_code", "update_function_configuration"):
+            original = getattr(lambda_models.LambdaBackend, method)
+
+            def retire(
+                backend: Any,
+                function_name: str,
+                *args: Any,
+                _original: Any = original,
+                **kwargs: Any,
+            ) -> Any:
+                fn = em.find_function(function_name, None)
+                result = _original(backend, function_name, *args, **kwargs)
+                if fn is not None:
+                    em.runtime.forget(fn.function_arn)
+                return result
+
+            self._patch(lambda_models.LambdaBackend, method, retire)
+
         # CreateFunction / UpdateFunctionConfiguration: AWS's checks, and the DeadLetterConfig
         # that moto does not keep (asynchronous invocations need it)
         function_cls = lambda_models.LambdaFunction
@@ -185,12 +204,19 @@ class Emulator:
         self._patch(s3_notifications, "_get_s3_event", s3_event)
         original_publish = sns_models.Subscription.publish
 
-        def publish(sub: Any, message: str, message_id: str, subject: str | None = None,
-                    message_attributes: dict[str, Any] | None = None, *args: Any,
-                    **kwargs: Any) -> None:
+        def publish(
+            sub: Any,
+            message: str,
+            message_id: str,
+            subject: str | None = None,
+            message_attributes: dict[str, Any] | None = None,
+            *args: Any,
+            **kwargs: Any,
+        ) -> None:
             if sub.protocol != "lambda":
-                return original_publish(sub, message, message_id, subject, message_attributes,
-                                        *args, **kwargs)
+                return original_publish(
+                    sub, message, message_id, subject, message_attributes, *args, **kwargs
+                )
             matcher = sub._filter_policy_matcher
             if matcher is not None and not matcher.matches(message_attributes, message):
                 return None
@@ -240,8 +266,14 @@ class Emulator:
         assert self.delivery is not None
         return self.delivery.enqueue_async(function_arn, qualifier, payload)
 
-    def run(self, fn: Any, payload: bytes, *, request_id: str | None = None,
-            client_context: str | None = None) -> Invocation:
+    def run(
+        self,
+        fn: Any,
+        payload: bytes,
+        *,
+        request_id: str | None = None,
+        client_context: str | None = None,
+    ) -> Invocation:
         """Invoke a moto function object in the runtime."""
         headers = {"arn": fn.function_arn}
         if client_context:
@@ -299,7 +331,7 @@ class Emulator:
         from moto.awslambda.models import lambda_backends
 
         out = []
-        for region, backend in lambda_backends[self.account_id].items():
+        for backend in lambda_backends[self.account_id].values():
             out.extend(backend._event_source_mappings.values())
         return out
 
@@ -354,7 +386,9 @@ class Emulator:
             return str(record.record["dynamodb"]["SequenceNumber"])
         return str(record.sequence_number)
 
-    def stream_event(self, esm: Any, source: str, shard_id: str, batch: list[Any]) -> dict[str, Any]:
+    def stream_event(
+        self, esm: Any, source: str, shard_id: str, batch: list[Any]
+    ) -> dict[str, Any]:
         """The event AWS sends for a batch of stream records."""
         region = esm.event_source_arn.split(":")[3]
         records = []
@@ -386,7 +420,9 @@ class Emulator:
                 )
         return {"Records": records}
 
-    def stream_failure(self, esm: Any, shard_id: str, batch: list[Any], attempts: int) -> dict[str, Any]:
+    def stream_failure(
+        self, esm: Any, shard_id: str, batch: list[Any], attempts: int
+    ) -> dict[str, Any]:
         """AWS's on-failure record for a stream batch that could not be processed."""
         source = esm.event_source_arn.split(":")[2]
         first, last = batch[0], batch[-1]
@@ -405,15 +441,21 @@ class Emulator:
                 "condition": "RetryAttemptsExhausted",
                 "approximateInvokeCount": attempts,
             },
-            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
-                                "functionError": "Unhandled"},
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled",
+            },
             "version": "1.0",
             "timestamp": _iso(self.clock.now()),
             key: info,
         }
 
-    def runnable_sources(self, positions: dict[tuple[str, str], int],
-                         retries: dict[tuple[str, str], tuple[float, int]]) -> bool:
+    def runnable_sources(
+        self,
+        positions: dict[tuple[str, str], int],
+        retries: dict[tuple[str, str], tuple[float, int]],
+    ) -> bool:
         """True when a mapped queue has a visible message or a stream has unread records."""
         now = self.clock.now() * 1000
         for esm in self.event_source_mappings():
@@ -440,8 +482,9 @@ class Emulator:
                         return True
         return False
 
-    def describe_pending(self, async_items: list[Any],
-                         retries: dict[tuple[str, str], tuple[float, int]]) -> list[str]:
+    def describe_pending(
+        self, async_items: list[Any], retries: dict[tuple[str, str], tuple[float, int]]
+    ) -> list[str]:
         out = []
         if async_items:
             out.append(f"{len(async_items)} asynchronous invocation(s) waiting to retry")
@@ -459,7 +502,9 @@ class Emulator:
         return getattr(fn, "role", "") if fn is not None else ""
 
     # ---- targets ------------------------------------------------------------------------------
-    def send_to(self, target_arn: str, body: str, *, attributes: dict[str, str] | None = None) -> None:
+    def send_to(
+        self, target_arn: str, body: str, *, attributes: dict[str, str] | None = None
+    ) -> None:
         """Deliver a record to an SQS queue, SNS topic, Lambda function or EventBridge bus."""
         service = target_arn.split(":")[2]
         region = target_arn.split(":")[3]
@@ -496,8 +541,10 @@ class Emulator:
             record.setdefault("requestParameters", {"sourceIPAddress": "127.0.0.1"})
             record.setdefault(
                 "responseElements",
-                {"x-amz-request-id": uuid.uuid4().hex[:16].upper(),
-                 "x-amz-id-2": base64.b64encode(uuid.uuid4().bytes * 2).decode()},
+                {
+                    "x-amz-request-id": uuid.uuid4().hex[:16].upper(),
+                    "x-amz-id-2": base64.b64encode(uuid.uuid4().bytes * 2).decode(),
+                },
             )
             obj = record["s3"]["object"]
             obj["key"] = quote_plus(key.name, safe="/")  # AWS form-encodes but keeps '/'
@@ -508,8 +555,14 @@ class Emulator:
             record["s3"]["bucket"].setdefault("ownerIdentity", {"principalId": "A3NL1KOZZKExample"})
         return event
 
-    def _sns_event(self, sub: Any, message: str, message_id: str, subject: str | None,
-                   attributes: dict[str, Any]) -> dict[str, Any]:
+    def _sns_event(
+        self,
+        sub: Any,
+        message: str,
+        message_id: str,
+        subject: str | None,
+        attributes: dict[str, Any],
+    ) -> dict[str, Any]:
         region = sub.topic.arn.split(":")[3]
         attrs = {
             name: {"Type": value.get("Type", "String"), "Value": value.get("Value")}
@@ -552,7 +605,8 @@ class Emulator:
             backend.create_log_stream(group, stream)
         if events:
             backend.put_log_events(
-                group, stream,
+                group,
+                stream,
                 [{"timestamp": e.timestamp_ms, "message": e.message.rstrip("\n")} for e in events],
             )
 

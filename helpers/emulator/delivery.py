@@ -132,7 +132,9 @@ class Delivery:
             try:
                 self._run_async(item)
             except Exception as exc:  # one broken event must not stop the others
-                self.em.note(f"delivery error in asynchronous invocation of {item.function_arn}: {exc!r}")
+                self.em.note(
+                    f"delivery error in asynchronous invocation of {item.function_arn}: {exc!r}"
+                )
             worked = True
         for esm in self.em.event_source_mappings():
             if not esm.enabled:
@@ -144,7 +146,9 @@ class Delivery:
                 elif source in ("dynamodb", "kinesis"):
                     worked |= self._poll_stream(esm, source)
             except Exception as exc:  # one broken mapping must not stop the others
-                self.em.note(f"delivery error in mapping {esm.uuid} ({esm.event_source_arn}): {exc!r}")
+                self.em.note(
+                    f"delivery error in mapping {esm.uuid} ({esm.event_source_arn}): {exc!r}"
+                )
         return worked
 
     # ---- asynchronous invocations -----------------------------------------------------------
@@ -233,7 +237,10 @@ class Delivery:
         )
         while len(messages) < batch_size:  # a batch may exceed the 10 of one ReceiveMessage
             more = backend.receive_message(
-                queue.name, min(batch_size - len(messages), 10), 0, visibility,
+                queue.name,
+                min(batch_size - len(messages), 10),
+                0,
+                visibility,
                 message_attribute_names=["All"],
             )
             if not more:
@@ -296,7 +303,11 @@ class Delivery:
         for shard_id, records in self.em.stream_shards(esm.event_source_arn, source):
             key = (esm.uuid, shard_id)
             if key not in self._positions:
-                start = 0 if (esm.starting_position or "TRIM_HORIZON") == "TRIM_HORIZON" else len(records)
+                start = (
+                    0
+                    if (esm.starting_position or "TRIM_HORIZON") == "TRIM_HORIZON"
+                    else len(records)
+                )
                 self._positions[key] = start
             position = self._positions[key]
             if position >= len(records):

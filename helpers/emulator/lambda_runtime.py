@@ -50,7 +50,9 @@ _FRAME_HEADER = 16  # awslambdaric telemetry frame: type (4) + length (4) + time
 class RuntimeConfigError(ValueError):
     """A function that the offline runtime cannot run as configured, with AWS's error code."""
 
-    def __init__(self, message: str, code: str = "InvalidParameterValueException", status: int = 400):
+    def __init__(
+        self, message: str, code: str = "InvalidParameterValueException", status: int = 400
+    ):
         super().__init__(message)
         self.code = code
         self.status = status
@@ -60,12 +62,24 @@ class RuntimeConfigError(ValueError):
 # variables"): CreateFunction and UpdateFunctionConfiguration refuse them
 RESERVED_ENV = frozenset(
     {
-        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-        "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
-        "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY",
-        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-        "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
     }
 )
 
@@ -165,7 +179,9 @@ class Invocation:
 
     @property
     def log_text(self) -> str:
-        return "".join(e.message if e.message.endswith("\n") else e.message + "\n" for e in self.logs)
+        return "".join(
+            e.message if e.message.endswith("\n") else e.message + "\n" for e in self.logs
+        )
 
     def json(self) -> object:
         return json.loads(self.payload) if self.payload else None
@@ -289,7 +305,9 @@ class Environment:
     def next_invocation(self) -> _Pending | None:
         return self._queue.get()
 
-    def complete(self, kind: str, request_id: str | None, body: bytes, error_type: str | None) -> None:
+    def complete(
+        self, kind: str, request_id: str | None, body: bytes, error_type: str | None
+    ) -> None:
         if kind == "init-error":
             self._init_error = (body, error_type)
         elif self._current is not None and request_id == self._current.request_id:
@@ -320,7 +338,12 @@ class Environment:
                 "LAMBDA_TASK_ROOT": task,
                 "_LAMBDA_TELEMETRY_LOG_FD": str(telemetry_w),
                 "PYTHONPATH": os.pathsep.join(
-                    [task, os.path.join(opt, "python"), os.path.join(opt, "python", "lib"), RUNTIME_DIR]
+                    [
+                        task,
+                        os.path.join(opt, "python"),
+                        os.path.join(opt, "python", "lib"),
+                        RUNTIME_DIR,
+                    ]
                 ),
             }
         )
@@ -356,8 +379,12 @@ class Environment:
 
         if cold:
             logs.append(self._log(f"INIT_START Runtime Version: {spec.runtime}.labbook\n"))
-            outcome = self._wait(logs, lambda: self._ready.is_set() or self._init_error is not None,
-                                 time.monotonic() + INIT_TIMEOUT_S, phase="init")
+            outcome = self._wait(
+                logs,
+                lambda: self._ready.is_set() or self._init_error is not None,
+                time.monotonic() + INIT_TIMEOUT_S,
+                phase="init",
+            )
             init_ms = (time.monotonic() - self.started_at) * 1000
             if self._init_error is not None or outcome != "ok":
                 body, etype = self._init_error or (b"", None)
@@ -427,7 +454,9 @@ class Environment:
             logs=logs,
         )
 
-    def _init_failure(self, outcome: str, body: bytes, etype: str | None, request_id: str) -> tuple[bytes, str]:
+    def _init_failure(
+        self, outcome: str, body: bytes, etype: str | None, request_id: str
+    ) -> tuple[bytes, str]:
         if outcome == "timeout":
             msg = f"RequestId: {request_id} Error: INIT phase timed out after {INIT_TIMEOUT_S:.2f} seconds"
             return _error_json(msg, "Sandbox.Timedout"), "Sandbox.Timedout"
@@ -440,7 +469,11 @@ class Environment:
     ) -> tuple[tuple[bytes, str], str]:
         if outcome == "timeout":
             elapsed = self.spec.timeout_s
-            logs.append(self._log(f"{_iso(self.runtime.now())} {request_id} Task timed out after {elapsed:.2f} seconds\n"))
+            logs.append(
+                self._log(
+                    f"{_iso(self.runtime.now())} {request_id} Task timed out after {elapsed:.2f} seconds\n"
+                )
+            )
             msg = f"RequestId: {request_id} Error: Task timed out after {elapsed:.2f} seconds"
             return (_error_json(msg, "Sandbox.Timedout"), "Sandbox.Timedout"), "timeout"
         if outcome == "oom":
@@ -448,7 +481,11 @@ class Environment:
             logs.append(self._log(msg + "\nRuntime.OutOfMemory\n"))
             return (_error_json(msg, "Runtime.OutOfMemory"), "Runtime.OutOfMemory"), "error"
         code = self._proc.poll() if self._proc else None
-        how = f"signal: {signal.Signals(-code).name.removeprefix('SIG').lower()}" if code and code < 0 else f"exit status {code}"
+        how = (
+            f"signal: {signal.Signals(-code).name.removeprefix('SIG').lower()}"
+            if code and code < 0
+            else f"exit status {code}"
+        )
         msg = f"RequestId: {request_id} Error: Runtime exited with error: {how}"
         logs.append(self._log(msg + "\nRuntime.ExitError\n"))
         return (_error_json(msg, "Runtime.ExitError"), "Runtime.ExitError"), "error"
@@ -655,7 +692,11 @@ class LambdaRuntime:
             self._write_logs(region, group, stream, events)
 
     def invoke(
-        self, spec: FunctionSpec, payload: bytes, *, request_id: str | None = None,
+        self,
+        spec: FunctionSpec,
+        payload: bytes,
+        *,
+        request_id: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> Invocation:
         """Run one invocation, in a warm environment when one is idle, else in a new one."""
@@ -713,12 +754,16 @@ class LambdaRuntime:
     def environments(self, function_arn: str | None = None) -> list[Environment]:
         """Live execution environments (all, or one function's)."""
         with self._lock:
-            return [e for e in self._all if e.alive and (function_arn is None or e.spec.arn == function_arn)]
+            return [
+                e
+                for e in self._all
+                if e.alive and (function_arn is None or e.spec.arn == function_arn)
+            ]
 
     def forget(self, function_arn: str) -> None:
         """Stop a function's idle environments (after an update or a delete)."""
         with self._lock:
-            for key, envs in list(self._idle.items()):
+            for envs in self._idle.values():
                 for env in [e for e in envs if e.spec.arn == function_arn]:
                     envs.remove(env)
                     env.stop()

@@ -67,7 +67,9 @@ def _send_template_v2(response: Any, params: dict[str, Any]) -> str:
         content = template["TemplateContent"]
         rendered = {k: render(content.get(k) or "", data) for k in ("Subject", "Text", "Html")}
         message = backend.send_email(
-            params.get("FromEmailAddress"), rendered["Subject"], rendered["Html"] or rendered["Text"],
+            params.get("FromEmailAddress"),
+            rendered["Subject"],
+            rendered["Html"] or rendered["Text"],
             params.get("Destination", {}),
         )
         _PARTS[message.id] = {"text": rendered["Text"] or None, "html": rendered["Html"] or None}
@@ -121,8 +123,10 @@ def outbox(account_id: str, region: str) -> list[dict[str, Any]]:
             parts = _PARTS.get(message.id)
             if parts is None:  # sent another way: moto kept one body
                 looks_html = "<" in (message.body or "") and ">" in (message.body or "")
-                parts = {"text": None if looks_html else message.body,
-                         "html": message.body if looks_html else None}
+                parts = {
+                    "text": None if looks_html else message.body,
+                    "html": message.body if looks_html else None,
+                }
             entry.update(destinations=message.destinations, subject=message.subject, **parts)
         mails.append(entry)
     return mails

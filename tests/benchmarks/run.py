@@ -13,21 +13,31 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-HANDLER = '''
+HANDLER = """
 import json
 def handler(event, context):
     return {"echo": event, "n": len(json.dumps(event))}
-'''
-EVENT = {"Records": [{"eventSource": "aws:s3", "s3": {"bucket": {"name": "b"}, "object": {"key": "k"}}}]}
+"""
+EVENT = {
+    "Records": [{"eventSource": "aws:s3", "s3": {"bucket": {"name": "b"}, "object": {"key": "k"}}}]
+}
 
 
 def _spec(code: bytes, name: str = "bench"):
     from helpers.emulator.lambda_runtime import FunctionSpec
 
     return FunctionSpec(
-        name=name, arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
-        version="$LATEST", handler="app.handler", runtime="python3.12", memory_mb=128,
-        timeout_s=10, environment={}, code=code, region="us-east-1", account_id="123456789012",
+        name=name,
+        arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
+        version="$LATEST",
+        handler="app.handler",
+        runtime="python3.12",
+        memory_mb=128,
+        timeout_s=10,
+        environment={},
+        code=code,
+        region="us-east-1",
+        account_id="123456789012",
     )
 
 
@@ -72,15 +82,26 @@ def bench_runtime(rounds: int) -> list[tuple[str, str, str]]:
         for _ in range(rounds):
             t = time.perf_counter()
             subprocess.run(
-                [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
-                 "import awslambdaric.bootstrap, app", tmp],
+                [
+                    sys.executable,
+                    "-c",
+                    "import sys; sys.path.insert(0, sys.argv[1]); "
+                    "import awslambdaric.bootstrap, app",
+                    tmp,
+                ],
                 check=True,
             )
             by_hand.append((time.perf_counter() - t) * 1000)
 
     d, w = statistics.median(direct), statistics.median(warm)
     c, h = statistics.median(cold), statistics.median(by_hand)
-    rows.append(("warm invocation overhead", f"{w - d:.2f} ms (warm {w:.2f} ms, direct call {d:.3f} ms)", "≤ 2 ms"))
+    rows.append(
+        (
+            "warm invocation overhead",
+            f"{w - d:.2f} ms (warm {w:.2f} ms, direct call {d:.3f} ms)",
+            "≤ 2 ms",
+        )
+    )
     rows.append(("cold start", f"{c / h:.2f}× (cold {c:.0f} ms, by hand {h:.0f} ms)", "≤ 1.5×"))
     return rows
 
@@ -94,15 +115,18 @@ def bench_notebooks() -> list[tuple[str, str, str]]:
     for path in sorted(ROOT.glob("notebooks/*/*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         t = time.perf_counter()
-        NotebookClient(nb, timeout=600, resources={"metadata": {"path": str(path.parent)}}).execute()
+        NotebookClient(
+            nb, timeout=600, resources={"metadata": {"path": str(path.parent)}}
+        ).execute()
         rows.append((f"notebook {path.name}", f"{time.perf_counter() - t:.1f} s", "reported"))
     return rows
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("groups", nargs="*", default=["runtime", "notebooks"],
-                        choices=["runtime", "notebooks"])
+    parser.add_argument(
+        "groups", nargs="*", default=["runtime", "notebooks"], choices=["runtime", "notebooks"]
+    )
     parser.add_argument("--rounds", type=int, default=10, help="cold starts to time (x10 warm)")
     args = parser.parse_args()
     rows = []

@@ -24,8 +24,9 @@ NOTEBOOKS = sorted(ROOT.glob("notebooks/*/*.ipynb"))
 def test_notebook_runs_on_moto_server(path, monkeypatch):
     monkeypatch.setenv("LAB_BACKEND", "moto-server")
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     try:
         client.execute(env=dict(os.environ))
     except CellExecutionError as exc:

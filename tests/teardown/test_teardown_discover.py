@@ -149,7 +149,10 @@ def test_discover_by_name_pattern_skips_a_users_own_lookalike_names(plain: Facto
     s3.create_bucket(Bucket="myblog-prod")
     # WHEN discovering with the run-id pattern the CLI uses
     found = discover(
-        plain, regions=[REGION], tag_key=TAG_KEY, tag_value="myblog",
+        plain,
+        regions=[REGION],
+        tag_key=TAG_KEY,
+        tag_value="myblog",
         name_pattern=r"myblog-[0-9a-f]{6}-",
     )
     # THEN only the lab's bucket is found

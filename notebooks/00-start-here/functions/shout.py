@@ -27,8 +27,12 @@ def handler(event, context):
         }
         name = key.rsplit("/", 1)[-1].rsplit(".", 1)[0]
         out_key = f"{RESULT_PREFIX}{name}.json"
-        s3.put_object(Bucket=bucket, Key=out_key, Body=json.dumps(result).encode(),
-                      ContentType="application/json")
+        s3.put_object(
+            Bucket=bucket,
+            Key=out_key,
+            Body=json.dumps(result).encode(),
+            ContentType="application/json",
+        )
         logger.info("wrote s3://%s/%s (%d words)", bucket, out_key, result["words"])
         written.append(out_key)
     return {"written": written}
