@@ -124,11 +124,13 @@ def bench_notebooks() -> list[tuple[str, str, str]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "groups", nargs="*", default=["runtime", "notebooks"], choices=["runtime", "notebooks"]
-    )
+    parser.add_argument("groups", nargs="*", help="runtime and/or notebooks (default: both)")
     parser.add_argument("--rounds", type=int, default=10, help="cold starts to time (x10 warm)")
     args = parser.parse_args()
+    args.groups = args.groups or ["runtime", "notebooks"]
+    unknown = set(args.groups) - {"runtime", "notebooks"}
+    if unknown:
+        parser.error(f"unknown group(s) {sorted(unknown)}: choose runtime and/or notebooks")
     rows = []
     if "runtime" in args.groups:
         rows += bench_runtime(args.rounds)
