@@ -29,7 +29,7 @@ BENCH := $(if $(wildcard tests/benchmarks/run.py),$(PY) tests/benchmarks/run.py,
 	$(PY) -m pytest tests/benchmarks -p no:cacheprovider -s)
 XDIST := $(if $(filter 0,$(JOBS)),,-n $(JOBS) --dist loadfile)
 
-.PHONY: help setup lab test book bench lint format clean distclean
+.PHONY: help setup lab test book bench diagrams lint format clean distclean
 
 help: ## list the commands
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ book: setup ## execute every notebook in place and refresh the committed outputs
 
 bench: setup ## run the benchmarks in tests/benchmarks (make bench ARGS=runtime for one group)
 	$(BENCH) $(ARGS)
+
+diagrams: setup ## refresh the committed diagram renders (diagrams/*.png) with Graphviz
+	$(PY) -m helpers.show
 
 lint: setup ## ruff check and format check, notebooks included
 	$(PY) -m ruff check .

@@ -259,6 +259,15 @@ def report_runs(results: Sequence[RunResult]) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     """Execute notebooks and print a table; exit 1 when any fails."""
     backend = check_backend_name(args.backend) if args.backend else None
+    if args.write:
+        # --write refreshes committed outputs: they come from the offline, deterministic moto
+        # backend, never from moto-server or a real account (its account id, its ARNs)
+        if backend not in (None, DEFAULT_BACKEND):
+            raise UsageError(
+                f"--write saves outputs into the committed notebooks, which come from the "
+                f"{DEFAULT_BACKEND} backend only; drop --backend {backend} or drop --write"
+            )
+        backend = DEFAULT_BACKEND  # overrides LAB_BACKEND from the environment
     if backend == "aws" and os.environ.get(OPT_IN) != "1":
         raise UsageError(f"--backend aws creates billed resources; opt in with {OPT_IN}=1")
     notebooks = resolve_notebooks(args.notebooks, repo_root())
@@ -492,6 +501,23 @@ def check_aws_account() -> Check:
     return Check("AWS account", True, f"{identity['Account']} ({identity['Arn']})")
 
 
+def check_platform(env: dict[str, str] | None = None) -> Check:
+    """Check the OS: the offline runtime needs Linux (required unless LAB_BACKEND=aws)."""
+    env = dict(os.environ if env is None else env)
+    system = platform.system() or "unknown OS"
+    if system == "Linux":
+        return Check("platform", True, "Linux")
+    offline = env.get("LAB_BACKEND") != "aws"
+    return Check(
+        "platform",
+        False,
+        f"{system}: the offline backends need Linux (/proc, process groups, awslambdaric "
+        "has Linux wheels only)",
+        "use WSL2 (Windows) or a Linux machine/container; the aws backend works anywhere",
+        required=offline,
+    )
+
+
 def check_disk(root: Path | None = None) -> Check:
     """Check there is room for the venv, renders and lab artefacts."""
     root = root or repo_root()
@@ -505,6 +531,7 @@ def run_checks() -> list[Check]:
     """Run every doctor check."""
     return [
         check_python(),
+        check_platform(),
         *check_packages(),
         check_graphviz(),
         check_kernel(),
@@ -600,9 +627,9 @@ def cmd_teardown(args: argparse.Namespace) -> int:
             regions=regions,
             tag_key=TAG_KEY,
             tag_value=lab,
-            # only names Lab.name() makes for this lab: "<lab>-<6 hex run id>-...", never a
-            # user's own "<lab>-prod" bucket
-            name_pattern=rf"{re.escape(lab)}-[0-9a-f]{{6}}-" if lab else None,
+            # only names Lab.name() makes for this lab: "<lab>-<6 hex run id>-..." (IoT:
+            # "<lab>_<run id>_..."), never a user's own "<lab>-prod" bucket
+            **({"name_prefix": f"{lab}-", "run_id_names": True} if lab else {}),
         )
     )
     scope = f"lab '{lab}'" if lab else "every lab"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import os
 import re
@@ -11,7 +12,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -62,12 +63,15 @@ class Lab:
         self.tags = {TAG_LAB: self.lab_name, TAG_RUN: self.run_id}
         self._clients: dict[tuple[str, str], BaseClient] = {}
         self._closed = False
+        self._report: Any = None
         self.emulator: Any = None
         self.estimated_cost = estimated_cost
         self.quiet = quiet
         from .teardown import Tracker
 
-        self.tracker = Tracker(tags=self.tags, region=self.region)
+        # on a real account, a create call that returns a resource of yours must not tag it
+        owned = None if self.offline else self.prefix
+        self.tracker = Tracker(tags=self.tags, region=self.region, owned_prefix=owned)
         self._start()
 
     # ---- start -------------------------------------------------------------------------------
@@ -203,17 +207,41 @@ class Lab:
     # ---- teardown ----------------------------------------------------------------------------
     def teardown(self) -> Any:
         """Delete everything this lab created, check nothing is left, and report."""
-        if self._closed:
+        if self._report is not None:
             return self._report
-        from .teardown import teardown
-
-        resources = self.tracker.resources
-        try:
-            report = teardown(resources, self._factory, wait=not self.offline)
-        finally:
+        with _sigterm_deferred():  # a kernel shutting down must not cut a teardown short
+            report = self._delete_everything()
+        if self.offline or report.clean:
+            self._report = report
             self._closed = True
             self._shutdown()
-        self._report = report
+        # on AWS, a teardown that left something keeps the lab open: call teardown() again,
+        # and the exit handler still runs
+        return report
+
+    def _delete_everything(self) -> Any:
+        from .teardown import discover, teardown
+
+        if self.offline:
+            return teardown(self.tracker.resources, self._factory, wait=False)
+        owned = {"owned_prefix": self.prefix, "run_tag": (TAG_RUN, self.run_id)}
+        report = teardown(self.tracker.resources, self._factory, wait=True, **owned)
+        # what the tracker never saw: made by handlers, by other clients, or by AWS for the lab
+        regions = sorted({self.region, *(region for _, region in self._clients)})
+        found = discover(
+            self._factory,
+            regions=regions,
+            tag_key=TAG_RUN,
+            tag_value=self.run_id,
+            name_prefix=f"{self.prefix}-",
+        )
+        extra = [r for r in found if r not in report.deleted]
+        if extra:
+            more = teardown(extra, self._factory, wait=True, **owned)
+            report.deleted.extend(more.deleted)
+            report.left = [r for r in report.left if r not in more.deleted and r not in more.left]
+            report.left.extend(more.left)
+            report.errors.extend(more.errors)
         return report
 
     def _factory(self, service: str, region: str) -> BaseClient:
@@ -238,9 +266,9 @@ class Lab:
             report = self.teardown()
             if not self.offline:
                 print(report, file=sys.stderr)
-        except Exception as exc:  # at exit, say what failed rather than hide it
+        except BaseException as exc:  # at exit, say what failed rather than hide it
             print(
-                f"labbook: teardown of {self.prefix} failed: {exc}; run "
+                f"labbook: teardown of {self.prefix} did not finish ({exc!r}); run "
                 f"`labbook teardown --lab {self.lab_name}`",
                 file=sys.stderr,
             )
@@ -262,6 +290,24 @@ class Lab:
             "in-process" if self.offline else f"account {self.account_id}"
         )
         return f"<Lab {self.prefix} backend={self.backend_name} ({where}) region={self.region}>"
+
+
+@contextlib.contextmanager
+def _sigterm_deferred() -> Iterator[None]:
+    """Hold SIGTERM while a teardown runs (main thread only), then deliver it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if received and callable(previous):
+            previous(signal.SIGTERM, None)
+        elif received and previous == signal.SIG_DFL:
+            os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _install_sigterm_handler() -> None:

@@ -13,7 +13,7 @@ DIAGRAMS = ROOT / "diagrams"
 
 
 def trim(resp: Any) -> Any:
-    """A boto3 response without ResponseMetadata (recursively for lists of responses)."""
+    """A boto3 response without its ResponseMetadata."""
     if isinstance(resp, dict):
         return {k: v for k, v in resp.items() if k != "ResponseMetadata"}
     return resp
@@ -37,24 +37,51 @@ def source(path: str | Path) -> Any:
 def diagram(name: str) -> Any:
     """Render diagrams/<name>.py with the `diagrams` package and display the PNG.
 
-    Without Graphviz the committed render is shown, with a note on how to install it.
+    The render goes to .labbook/diagrams/ (the committed render in diagrams/ is refreshed only by
+    `make diagrams`); without Graphviz the committed render is shown, with a note.
     """
     from IPython.display import Image
 
-    module_path = DIAGRAMS / f"{name}.py"
-    if not module_path.exists():
-        known = ", ".join(sorted(p.stem for p in DIAGRAMS.glob("*.py"))) or "none"
-        raise FileNotFoundError(f"no diagram {name!r} in {DIAGRAMS.name}/ (known: {known})")
-    target = DIAGRAMS / name
-    if shutil.which("dot"):
-        spec = importlib.util.spec_from_file_location(f"labbook_diagram_{name}", module_path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        module.draw(str(target))
-    else:
+    module_path = _diagram_module(name)
+    if shutil.which("dot") is None:
         print(
             "Graphviz is not installed, so this is the committed render. To draw it yourself: "
             "`make lab` installs it, or see README > Troubleshooting."
         )
-    return Image(filename=str(target.with_suffix(".png")))
+        return Image(filename=str(DIAGRAMS / f"{name}.png"))
+    cache = ROOT / ".labbook" / "diagrams"
+    cache.mkdir(parents=True, exist_ok=True)
+    _load(module_path).draw(str(cache / name))
+    return Image(filename=str(cache / f"{name}.png"))
+
+
+def render_all() -> list[Path]:
+    """Refresh the committed renders diagrams/<name>.png from every diagrams/<name>.py."""
+    written = []
+    for module_path in sorted(DIAGRAMS.glob("*.py")):
+        _load(module_path).draw(str(DIAGRAMS / module_path.stem))
+        written.append(DIAGRAMS / f"{module_path.stem}.png")
+    return written
+
+
+def _diagram_module(name: str) -> Path:
+    module_path = DIAGRAMS / f"{name}.py"
+    if not module_path.exists():
+        known = ", ".join(sorted(p.stem for p in DIAGRAMS.glob("*.py"))) or "none"
+        raise FileNotFoundError(f"no diagram {name!r} in {DIAGRAMS.name}/ (known: {known})")
+    return module_path
+
+
+def _load(module_path: Path) -> Any:
+    spec = importlib.util.spec_from_file_location(
+        f"labbook_diagram_{module_path.stem}", module_path
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+if __name__ == "__main__":  # `make diagrams`
+    for path in render_all():
+        print(path.relative_to(ROOT))

@@ -3,7 +3,9 @@
 `Tracker.attach(client)` hooks botocore events on a boto3 client: create calls get the lab's tags
 (in the shape each operation expects, never overwriting the caller's) and every successful create is
 recorded as a `Resource`. `teardown()` deletes resources dependencies first and checks each one with
-the service's own describe call. `discover()` finds resources of earlier runs on a real account by
+the service's own describe call; given the lab's `owned_prefix` and `run_tag`, it deletes only what
+this lab made (its name prefix, or its run tag) and keeps, and reports, a learner's own resource
+that an idempotent create call merely returned. `discover()` finds resources of earlier runs on a real account by
 tag (Resource Groups Tagging API) and, for what that API misses, by listing each service.
 
 `teardown(..., wait=True)` is for real AWS, where deletions are asynchronous: it polls (up to
@@ -453,6 +455,30 @@ _TAG_AFTER: dict[tuple[str, str], Callable[[BaseClient, Resource, dict[str, str]
 }
 
 
+# Create calls that answer with an EXISTING resource of that name instead of failing (S3
+# CreateBucket in us-east-1, SQS CreateQueue with the same attributes, SNS CreateTopic, ECS
+# CreateCluster, EventBridge PutRule, ELB CreateLoadBalancer/CreateTargetGroup, IoT CreateThing):
+# the parameter that names the resource. With an owned_prefix, the Tracker tags only names that
+# carry it, so a learner's own resource never gets the lab's tags.
+_EXISTING_OK_NAME_PARAM: dict[tuple[str, str], str] = {
+    ("s3", "CreateBucket"): "Bucket",
+    ("sqs", "CreateQueue"): "QueueName",
+    ("sns", "CreateTopic"): "Name",
+    ("ecs", "CreateCluster"): "clusterName",
+    ("events", "PutRule"): "Name",
+    ("elbv2", "CreateLoadBalancer"): "Name",
+    ("elbv2", "CreateTargetGroup"): "Name",
+    ("iot", "CreateThing"): "thingName",
+}
+
+
+def _has_prefix(name: str | None, prefix: str) -> bool:
+    """True when `name` starts with `prefix-` or, as IoT names are spelt, `prefix_` with `_` for `-`."""
+    if not name or not prefix:
+        return False
+    return name.startswith(f"{prefix}-") or name.startswith(prefix.replace("-", "_") + "_")
+
+
 class TaggingWarning(UserWarning):
     """A resource was created but could not be tagged or recorded."""
 
@@ -460,9 +486,14 @@ class TaggingWarning(UserWarning):
 class Tracker:
     """Tags what attached boto3 clients create and remembers it, in creation order."""
 
-    def __init__(self, *, tags: dict[str, str], region: str) -> None:
+    def __init__(
+        self, *, tags: dict[str, str], region: str, owned_prefix: str | None = None
+    ) -> None:
         self.tags = dict(tags)
         self.region = region
+        # The lab's name prefix ("myblog-1a2b3c"): a create call that may return an existing
+        # resource is tagged only when the name carries it (see _EXISTING_OK_NAME_PARAM).
+        self.owned_prefix = owned_prefix
         self._resources: dict[Resource, Resource] = {}
         self._lock = threading.Lock()
         self._uid = f"labbook-teardown-{id(self)}"
@@ -477,7 +508,7 @@ class Tracker:
 
         def on_params(params: dict, model: Any, context: dict, **_: Any) -> None:
             path = _TAG_PARAMS.get((service, model.name))
-            if path and self.tags:
+            if path and self.tags and self._may_tag(service, model.name, params):
                 try:
                     _inject_tags(params, model, path, self.tags)
                 except Exception as exc:  # never break the learner's call
@@ -520,7 +551,7 @@ class Tracker:
                 stacklevel=3,
             )
             return
-        tag_after = _TAG_AFTER.get((service, op))
+        tag_after = _TAG_AFTER.get((service, op)) if self._may_tag(service, op, params) else None
         for res in created:
             self.record(res)
             if tag_after and self.tags:
@@ -533,6 +564,13 @@ class Tracker:
                         TaggingWarning,
                         stacklevel=3,
                     )
+
+    def _may_tag(self, service: str, op: str, params: dict) -> bool:
+        """False for a create call that may have returned a resource the lab does not own."""
+        name_param = _EXISTING_OK_NAME_PARAM.get((service, op))
+        if self.owned_prefix is None or name_param is None:
+            return True
+        return _has_prefix(params.get(name_param), self.owned_prefix)
 
     def record(self, resource: Resource) -> None:
         """Remember a resource created outside an attached client (for example by the emulator)."""
@@ -1602,6 +1640,254 @@ _KINDS: dict[tuple[str, str], _Kind] = {
 }
 
 
+# --- ownership: delete only what this lab made ------------------------------------------------
+# A create call can succeed on a resource that already exists (see _EXISTING_OK_NAME_PARAM): the
+# Tracker then records the learner's own resource. With an owned_prefix or a run_tag, teardown()
+# deletes a resource only when one of its names starts with the lab's prefix, or when it carries
+# the run tag at delete time; anything else is kept and reported.
+
+# Kinds whose create call may return an existing resource: that call may also have added the lab's
+# tags (moto does for SQS queues and ECS clusters), so for them only the name proves ownership.
+_EXISTING_OK_KINDS = {
+    ("s3", "bucket"),
+    ("sqs", "queue"),
+    ("sns", "topic"),
+    ("sns", "subscription"),
+    ("ecs", "cluster"),
+    ("events", "rule"),
+    ("elbv2", "load-balancer"),
+    ("elbv2", "target-group"),
+    ("iot", "thing"),
+    ("ses", "identity"),
+}
+
+
+def _tags_via_arn(
+    service: str, describe: Callable[[BaseClient, Resource], str], list_tags: Callable
+) -> Callable[[_Run, Resource], Any]:
+    """A tag reader that first finds the resource's ARN, then lists the tags of that ARN."""
+
+    def read(run: _Run, r: Resource) -> Any:
+        client = run.client(service, r.region)
+        return list_tags(client, describe(client, r))
+
+    return read
+
+
+def _ec2_tags(run: _Run, r: Resource) -> Any:
+    flt = [{"Name": "resource-id", "Values": [r.id]}]
+    return run.client("ec2", r.region).describe_tags(Filters=flt)["Tags"]
+
+
+def _efs_tags(run: _Run, r: Resource) -> Any:
+    fs = r.parent if r.kind == "mount-target" else r.id
+    return run.client("efs", r.region).describe_file_systems(FileSystemId=fs)["FileSystems"][0][
+        "Tags"
+    ]
+
+
+def _elasticache_tags(op: str, key: str, id_param: str) -> Callable[[_Run, Resource], Any]:
+    return _tags_via_arn(
+        "elasticache",
+        lambda c, r: getattr(c, op)(**{id_param: r.id})[key][0]["ARN"],
+        lambda c, arn: c.list_tags_for_resource(ResourceName=arn)["TagList"],
+    )
+
+
+# (service, kind) -> its tags, read with one or two cheap calls. Kinds missing here are owned
+# by name only.
+_TAG_READERS: dict[tuple[str, str], Callable[[_Run, Resource], Any]] = {
+    ("lambda", "function"): lambda run, r: (
+        run.client("lambda", r.region).get_function(FunctionName=r.id).get("Tags", {})
+    ),
+    ("dynamodb", "table"): _tags_via_arn(
+        "dynamodb",
+        lambda c, r: c.describe_table(TableName=r.id)["Table"]["TableArn"],
+        lambda c, arn: c.list_tags_of_resource(ResourceArn=arn).get("Tags", []),
+    ),
+    ("iam", "role"): lambda run, r: run.client("iam", r.region).list_role_tags(RoleName=r.id)[
+        "Tags"
+    ],
+    ("iam", "policy"): lambda run, r: run.client("iam", r.region).list_policy_tags(PolicyArn=r.id)[
+        "Tags"
+    ],
+    ("iam", "user"): lambda run, r: run.client("iam", r.region).list_user_tags(UserName=r.id)[
+        "Tags"
+    ],
+    ("iam", "instance-profile"): lambda run, r: run.client(
+        "iam", r.region
+    ).list_instance_profile_tags(InstanceProfileName=r.id)["Tags"],
+    ("logs", "log-group"): lambda run, r: (
+        run.client("logs", r.region).list_tags_log_group(logGroupName=r.id).get("tags", {})
+    ),
+    ("kinesis", "stream"): lambda run, r: run.client("kinesis", r.region).list_tags_for_stream(
+        StreamName=r.id
+    )["Tags"],
+    ("firehose", "delivery-stream"): lambda run, r: run.client(
+        "firehose", r.region
+    ).list_tags_for_delivery_stream(DeliveryStreamName=r.id)["Tags"],
+    ("secretsmanager", "secret"): lambda run, r: (
+        run.client("secretsmanager", r.region).describe_secret(SecretId=r.id).get("Tags", [])
+    ),
+    ("sesv2", "email-identity"): lambda run, r: (
+        run.client("sesv2", r.region).get_email_identity(EmailIdentity=r.id).get("Tags", [])
+    ),
+    ("cognito-idp", "user-pool"): lambda run, r: (
+        run.client("cognito-idp", r.region)
+        .describe_user_pool(UserPoolId=r.id)["UserPool"]
+        .get("UserPoolTags", {})
+    ),
+    ("apigateway", "rest-api"): lambda run, r: (
+        run.client("apigateway", r.region).get_rest_api(restApiId=r.id).get("tags", {})
+    ),
+    ("apigateway", "api-key"): lambda run, r: (
+        run.client("apigateway", r.region).get_api_key(apiKey=r.id).get("tags", {})
+    ),
+    ("apigateway", "usage-plan"): lambda run, r: (
+        run.client("apigateway", r.region).get_usage_plan(usagePlanId=r.id).get("tags", {})
+    ),
+    ("cloudfront", "distribution"): _tags_via_arn(
+        "cloudfront",
+        lambda c, r: c.get_distribution(Id=r.id)["Distribution"]["ARN"],
+        lambda c, arn: c.list_tags_for_resource(Resource=arn)["Tags"].get("Items", []),
+    ),
+    ("route53", "hosted-zone"): lambda run, r: (
+        run.client("route53", r.region)
+        .list_tags_for_resource(ResourceType="hostedzone", ResourceId=r.id)["ResourceTagSet"]
+        .get("Tags", [])
+    ),
+    **{
+        ("ec2", kind): _ec2_tags
+        for kind in ("vpc", "subnet", "security-group", "internet-gateway", "route-table")
+    },
+    ("ec2", "launch-template"): _ec2_tags,
+    ("ec2", "instance"): _ec2_tags,
+    ("autoscaling", "auto-scaling-group"): lambda run, r: (
+        run.client("autoscaling", r.region)
+        .describe_auto_scaling_groups(AutoScalingGroupNames=[r.id])["AutoScalingGroups"][0]
+        .get("Tags", [])
+    ),
+    ("efs", "file-system"): _efs_tags,
+    ("efs", "mount-target"): _efs_tags,
+    ("rds", "db-instance"): lambda run, r: (
+        run.client("rds", r.region)
+        .describe_db_instances(DBInstanceIdentifier=r.id)["DBInstances"][0]
+        .get("TagList", [])
+    ),
+    ("rds", "db-cluster"): lambda run, r: (
+        run.client("rds", r.region)
+        .describe_db_clusters(DBClusterIdentifier=r.id)["DBClusters"][0]
+        .get("TagList", [])
+    ),
+    ("elasticache", "cache-cluster"): _elasticache_tags(
+        "describe_cache_clusters", "CacheClusters", "CacheClusterId"
+    ),
+    ("elasticache", "replication-group"): _elasticache_tags(
+        "describe_replication_groups", "ReplicationGroups", "ReplicationGroupId"
+    ),
+    ("dax", "cluster"): _tags_via_arn(
+        "dax",
+        lambda c, r: c.describe_clusters(ClusterNames=[r.id])["Clusters"][0]["ClusterArn"],
+        lambda c, arn: c.list_tags(ResourceName=arn)["Tags"],
+    ),
+    ("ecs", "service"): lambda run, r: (
+        run.client("ecs", r.region)
+        .describe_services(cluster=r.parent, services=[r.id], include=["TAGS"])["services"][0]
+        .get("tags", [])
+    ),
+    ("ecs", "task-definition"): lambda run, r: (
+        run.client("ecs", r.region)
+        .describe_task_definition(taskDefinition=r.id, include=["TAGS"])
+        .get("tags", [])
+    ),
+    ("iot", "topic-rule"): _tags_via_arn(
+        "iot",
+        lambda c, r: c.get_topic_rule(ruleName=r.id)["ruleArn"],
+        lambda c, arn: c.list_tags_for_resource(resourceArn=arn)["tags"],
+    ),
+    ("iot", "policy"): _tags_via_arn(
+        "iot",
+        lambda c, r: c.get_policy(policyName=r.id)["policyArn"],
+        lambda c, arn: c.list_tags_for_resource(resourceArn=arn)["tags"],
+    ),
+}
+
+
+def _esm_names(run: _Run, r: Resource) -> list[str]:
+    """The function an event source mapping invokes: the mapping is the lab's if that is."""
+    arn = run.client("lambda", r.region).get_event_source_mapping(UUID=r.id)["FunctionArn"]
+    return [arn.split(":function:", 1)[-1].split(":")[0]]
+
+
+def _cloudfront_comment(run: _Run, r: Resource) -> list[str]:
+    cf = run.client("cloudfront", r.region)
+    if r.kind == "distribution":
+        return [cf.get_distribution(Id=r.id)["Distribution"]["DistributionConfig"]["Comment"]]
+    got = cf.get_cloud_front_origin_access_identity(Id=r.id)
+    return [
+        got["CloudFrontOriginAccessIdentity"]["CloudFrontOriginAccessIdentityConfig"]["Comment"]
+    ]
+
+
+# (service, kind) -> names read from the service, for kinds whose recorded id and label are not
+# names: an event source mapping's function, a CloudFront distribution's or OAI's comment.
+_LIVE_NAMES: dict[tuple[str, str], Callable[[_Run, Resource], list[str]]] = {
+    ("lambda", "event-source-mapping"): _esm_names,
+    ("cloudfront", "distribution"): _cloudfront_comment,
+    ("cloudfront", "origin-access-identity"): _cloudfront_comment,
+}
+
+
+def _names(r: Resource) -> list[str]:
+    """Every name-like segment of the id, label and parent: the name in an ARN, a queue URL, a
+    log-group path (/aws/lambda/<name>), "<layer>:<version>", "<protocol> <endpoint>"..."""
+    return [
+        part
+        for text in (r.id, r.label, r.parent)
+        if text
+        for part in re.split(r"[/:\s]+", text)
+        if part
+    ]
+
+
+def _not_owned(
+    run: _Run, r: Resource, prefix: str | None, run_tag: tuple[str, str] | None
+) -> str | None:
+    """None when the lab made `r` (by name or by its run tag); else why it is kept."""
+    names = _names(r)
+    live = _LIVE_NAMES.get((r.service, r.kind))
+    if prefix and live is not None:
+        try:
+            names += live(run, r)
+        except Exception as exc:
+            if _not_found(exc):
+                return None  # already gone: teardown reports it so
+    if prefix and any(_has_prefix(n, prefix) for n in names):
+        return None
+    why = f"its name does not start with {prefix}-" if prefix else "no name prefix to check"
+    if run_tag is None:
+        return why
+    key, value = run_tag
+    if (r.service, r.kind) in _EXISTING_OK_KINDS:
+        return (
+            f"{why}, and creating a {r.kind} of an existing name returns that one (its tags "
+            "prove nothing)"
+        )
+    reader = _TAG_READERS.get((r.service, r.kind))
+    if reader is None:
+        return f"{why}, and its tags are not checked for a {r.service} {r.kind}"
+    try:
+        tags = _tag_dict(_with_retry(reader, run, r))
+    except Exception as exc:
+        if _not_found(exc):
+            return None
+        detail = _code(exc) if isinstance(exc, ClientError) else type(exc).__name__
+        return f"{why}, and its tags could not be read ({detail})"
+    if tags.get(key) == value:
+        return None
+    return f"{why}, and it lacks the tag {key}={value}"
+
+
 def _rank(r: Resource) -> int:
     kind = _KINDS.get((r.service, r.kind))
     if kind is None:
@@ -1767,12 +2053,33 @@ def _verify(run: _Run, r: Resource, report: TeardownReport, errored: set[Resourc
 
 
 def teardown(
-    resources: list[Resource], client_factory: ClientFactory, *, wait: bool = False
+    resources: list[Resource],
+    client_factory: ClientFactory,
+    *,
+    wait: bool = False,
+    owned_prefix: str | None = None,
+    run_tag: tuple[str, str] | None = None,
 ) -> TeardownReport:
-    """Delete resources (dependencies first: ESMs before functions, objects/versions before buckets, subscriptions before topics, role policies before roles, ...), then check each still-or-not exists."""
+    """Delete resources (dependencies first: ESMs before functions, objects/versions before buckets, subscriptions before topics, role policies before roles, ...), then check each still-or-not exists.
+
+    With `owned_prefix` ("myblog-1a2b3c") or `run_tag` (("labbook:run", "1a2b3c")), a resource is
+    deleted only when one of its names starts with `owned_prefix-` (`owned_prefix_` in the IoT
+    spelling) or it carries the run tag now; anything else (a learner's own bucket that a create
+    call merely returned) is never touched and is reported as left, "not created by this lab".
+    """
     run = _Run(client_factory, wait)
     report = TeardownReport(deleted=[], left=[], errors=[])
     ordered = _deletion_order(resources)
+    if owned_prefix is not None or run_tag is not None:
+        owned = []
+        for r in ordered:
+            why = _not_owned(run, r, owned_prefix, run_tag)
+            if why is None:
+                owned.append(r)
+            else:
+                report.left.append(r)
+                report.notes[r] = f"not created by this lab (kept): {why}"
+        ordered = owned
     for rank in sorted({_rank(r) for r in ordered}):
         group = [r for r in ordered if _rank(r) == rank]
         for r in group:
@@ -1805,17 +2112,24 @@ def _tag_dict(tags: Any) -> dict[str, str]:
 class _Match:
     tag_key: str
     tag_value: str | None
-    prefix: str | None
-    pattern: str | None = None  # a regular expression names must start with, instead of prefix
+    prefix: str | None  # names start with it ("myblog-"); also in the IoT spelling ("myblog_")
+    run_id_names: bool = False  # and go on with a 6-hex run id: "myblog-1a2b3c-..."
+
+    def __post_init__(self) -> None:
+        self._patterns: list[re.Pattern[str]] = []
+        if self.prefix and self.run_id_names:
+            dash = self.prefix
+            under = dash.replace("-", "_")
+            self._patterns = [
+                re.compile(re.escape(dash) + r"[0-9a-f]{6}-"),
+                re.compile(re.escape(under) + r"[0-9a-f]{6}_"),
+            ]
 
     def name(self, name: str | None) -> bool:
-        if not name:
+        if not name or not self.prefix:
             return False
-        if self.pattern:
-            # IoT rule names allow only letters, digits and "_": labs write the name that way there
-            return any(re.match(p, name) for p in (self.pattern, self.pattern.replace("-", "_")))
-        if not self.prefix:
-            return False
+        if self._patterns:
+            return any(p.match(name) for p in self._patterns)
         return name.startswith(self.prefix) or name.startswith(self.prefix.replace("-", "_"))
 
     def tags(self, tags: Any) -> bool:
@@ -2254,16 +2568,20 @@ def _list_queues(run: _Run, region: str, match: _Match) -> Iterator[Resource]:
     if match.prefix:
         sqs = run.client("sqs", region)
         for url in _paginate(sqs, "list_queues", "QueueUrls", QueueNamePrefix=match.prefix):
-            yield Resource("sqs", "queue", url, region, label=_last(url))
+            if match.name(_last(url)):
+                yield Resource("sqs", "queue", url, region, label=_last(url))
 
 
 def _list_log_groups(run: _Run, region: str, match: _Match) -> Iterator[Resource]:
     if match.prefix:
         logs = run.client("logs", region)
-        for prefix in (match.prefix, f"/aws/lambda/{match.prefix}"):
-            groups = _paginate(logs, "describe_log_groups", "logGroups", logGroupNamePrefix=prefix)
+        for path in ("", "/aws/lambda/"):
+            groups = _paginate(
+                logs, "describe_log_groups", "logGroups", logGroupNamePrefix=path + match.prefix
+            )
             for group in groups:
-                yield Resource("logs", "log-group", group["logGroupName"], region)
+                if match.name(group["logGroupName"].removeprefix(path)):
+                    yield Resource("logs", "log-group", group["logGroupName"], region)
 
 
 def _list_cache_clusters(run: _Run, region: str, match: _Match) -> Iterator[Resource]:
@@ -2340,7 +2658,7 @@ def _list_ecs(run: _Run, region: str, match: _Match) -> Iterator[Resource]:
             familyPrefix=match.prefix,
             status="ACTIVE",
         )
-        for family in families:
+        for family in (f for f in families if match.name(f)):
             arns = _paginate(
                 ecs,
                 "list_task_definitions",
@@ -2471,13 +2789,21 @@ def discover(
     tag_key: str,
     tag_value: str | None = None,
     name_prefix: str | None = None,
-    name_pattern: str | None = None,
+    run_id_names: bool = False,
 ) -> list[Resource]:
-    """Find resources carrying the lab tag (Resource Groups Tagging API) plus, per service the tagging API misses, by listing and matching tags or the name prefix."""
+    """Find resources carrying the lab tag (Resource Groups Tagging API) plus, per service the tagging API misses, by listing and matching tags or the name prefix.
+
+    A name matches when it starts with `name_prefix` ("myblog-1a2b3c-"), or with it spelt with
+    "_" for "-" (IoT names). With `run_id_names=True` the prefix is the lab's ("myblog-") and a
+    name matches only as Lab.name() makes them, "<prefix><6 hex run id>-..." (IoT:
+    "myblog_1a2b3c_..."), so a user's own "myblog-prod" is never found.
+    """
     if not regions:
         raise ValueError("discover needs at least one region, e.g. regions=['us-east-1']")
+    if run_id_names and not name_prefix:
+        raise ValueError("run_id_names needs a name_prefix, e.g. name_prefix='myblog-'")
     run = _Run(client_factory, wait=False)
-    match = _Match(tag_key, tag_value, name_prefix, name_pattern)
+    match = _Match(tag_key, tag_value, name_prefix, run_id_names)
     found: dict[Resource, Resource] = {}
     for region in regions:
         for what, lister in _REGIONAL_LISTERS:

@@ -72,21 +72,51 @@ def test_run_passing_notebooks_exit_0_and_leave_files_alone(notebooks, capsys):
     assert "1 passed, 0 failed" in capsys.readouterr().out
 
 
-def test_run_write_sets_backend_and_saves_stable_metadata(tmp_path, capsys):
+def test_run_sets_the_kernels_backend(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LAB_BACKEND", "moto")
+    check = "import os\nassert os.environ['LAB_BACKEND'] == 'moto-server'"
+    nb_path = write_notebook(tmp_path / "env.ipynb", check)
+    before = nb_path.read_text()
+
+    assert cli.main(["run", str(nb_path), "--backend", "moto-server"]) == 0
+    assert nb_path.read_text() == before
+
+
+def test_run_write_forces_moto_and_saves_stable_metadata(tmp_path, capsys, monkeypatch):
+    # GIVEN a shell where LAB_BACKEND points elsewhere: committed outputs must still come from moto
+    monkeypatch.setenv("LAB_BACKEND", "moto-server")
     nb_path = write_notebook(tmp_path / "env.ipynb", "import os\nprint(os.environ['LAB_BACKEND'])")
     nb = nbformat.read(nb_path, as_version=4)
     nb.cells[1].metadata["execution"] = {"iopub.execute_input": "2025-01-01T00:00:00Z"}
     nbformat.write(nb, nb_path)
 
-    assert cli.main(["run", str(nb_path), "--backend", "moto-server", "--write"]) == 0
+    assert cli.main(["run", str(nb_path), "--write"]) == 0
 
     saved = json.loads(nb_path.read_text())
     cell = saved["cells"][1]
-    assert cell["outputs"][0]["text"] == ["moto-server\n"]
+    assert cell["outputs"][0]["text"] == ["moto\n"]
     assert cell["execution_count"] == 1
     assert "execution" not in cell["metadata"]
     assert "version" not in saved["metadata"]["language_info"]
     assert saved["metadata"]["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("backend", ["moto-server", "aws"])
+def test_run_write_refuses_another_backend(notebooks, capsys, monkeypatch, backend):
+    monkeypatch.setenv(cli.OPT_IN, "1")
+    good, _ = notebooks
+    before = good.read_text()
+
+    assert cli.main(["run", str(good), "--backend", backend, "--write"]) == 2
+
+    err = capsys.readouterr().err
+    assert "--write saves outputs into the committed notebooks" in err
+    assert f"drop --backend {backend} or drop --write" in err and len(err.splitlines()) == 1
+    assert good.read_text() == before
+
+
+def test_run_write_accepts_backend_moto(notebooks, capsys):
+    assert cli.main(["run", str(notebooks[0]), "--backend", "moto", "--write"]) == 0
 
 
 def test_run_does_not_write_a_failing_notebook(notebooks, capsys):
@@ -222,6 +252,42 @@ def test_graphviz_hint_macos_and_windows(monkeypatch):
     assert cli.graphviz_hint().startswith("winget install graphviz")
 
 
+def test_doctor_platform_linux_passes(monkeypatch):
+    monkeypatch.setattr(platform, "system", lambda: "Linux")
+
+    check = cli.check_platform({})
+
+    assert check.ok and check.required and check.detail == "Linux"
+
+
+@pytest.mark.parametrize("system", ["Darwin", "Windows"])
+@pytest.mark.parametrize(
+    ("backend", "required"), [(None, True), ("moto", True), ("moto-server", True), ("aws", False)]
+)
+def test_doctor_platform_elsewhere_points_to_wsl_or_linux(monkeypatch, system, backend, required):
+    monkeypatch.setattr(platform, "system", lambda: system)
+
+    check = cli.check_platform({"LAB_BACKEND": backend} if backend else {})
+
+    assert not check.ok and check.required is required
+    assert check.detail.startswith(f"{system}: the offline backends need Linux")
+    assert check.fix == (
+        "use WSL2 (Windows) or a Linux machine/container; the aws backend works anywhere"
+    )
+
+
+def test_doctor_on_macos_fails_for_the_offline_backend(monkeypatch, capsys):
+    monkeypatch.setattr(platform, "system", lambda: "Darwin")
+    monkeypatch.setattr(cli, "graphviz_hint", lambda: "brew install graphviz")
+    monkeypatch.delenv("LAB_BACKEND", raising=False)
+
+    code = cli.main(["doctor"])
+
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "platform: use WSL2 (Windows) or a Linux machine/container" in out
+
+
 def test_doctor_names_a_missing_or_outdated_package():
     missing = cli.check_package(Requirement("no-such-package-xyz>=1"), True, {})
     outdated = cli.check_package(Requirement("boto3>=99"), True, cli._module_names())
@@ -324,7 +390,8 @@ def test_teardown_lists_deletes_and_reports(fake_teardown, monkeypatch, capsys):
         "regions": ["us-east-1"],
         "tag_key": "labbook:lab",
         "tag_value": "myblog",
-        "name_pattern": r"myblog-[0-9a-f]{6}-",
+        "name_prefix": "myblog-",
+        "run_id_names": True,
     }
     assert deleted == fake_teardown.found
     assert "myblog-1a2b3c-photos" in out and "deleted everything; 0 left" in out

@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 import boto3
+from botocore import exceptions as boto_errors
 from botocore.client import BaseClient
 from botocore.config import Config
 
@@ -133,6 +134,75 @@ class MotoServerBackend(Backend):
         )
 
 
+_STS_CONFIG = Config(
+    connect_timeout=5, read_timeout=10, retries={"max_attempts": 2, "mode": "standard"}
+)
+_BAD_KEY_CODES = {
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
+    "UnrecognizedClientException",
+    "InvalidAccessKeyId",
+    "AuthFailure",
+}
+_EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"}
+_AFTER = "then restart the kernel; nothing was created"
+
+
+def _profile() -> str:
+    return os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE") or "default"
+
+
+def _credentials_problem(exc: Exception) -> str:
+    """One line: what failed while checking the AWS credentials, and the fix."""
+    profile = _profile()
+    login = f"`aws sso login --profile {profile}`"
+    if isinstance(exc, boto_errors.ProfileNotFound):
+        return (
+            f"AWS profile {profile!r} does not exist: check AWS_PROFILE "
+            f"(`aws configure list-profiles` lists them), {_AFTER}"
+        )
+    if isinstance(
+        exc,
+        (
+            boto_errors.TokenRetrievalError,
+            boto_errors.SSOError,  # SSOTokenLoadError, UnauthorizedSSOTokenError
+        ),
+    ):
+        return (
+            f"the AWS SSO login of profile {profile!r} is missing or expired "
+            f"({type(exc).__name__}): run {login} (and check AWS_PROFILE), {_AFTER}"
+        )
+    if isinstance(exc, (boto_errors.NoCredentialsError, boto_errors.PartialCredentialsError)):
+        return (
+            f"no usable AWS credentials ({type(exc).__name__}): run `aws configure` or {login}, "
+            f"or set AWS_PROFILE, {_AFTER}"
+        )
+    if isinstance(exc, (boto_errors.ConnectionError, boto_errors.HTTPClientError)):
+        return (
+            f"cannot reach AWS STS ({type(exc).__name__}: {exc}): check the network (Wi-Fi, "
+            f"VPN, proxy, HTTPS_PROXY) and AWS_DEFAULT_REGION, {_AFTER}"
+        )
+    if isinstance(exc, boto_errors.ClientError):
+        error = exc.response.get("Error", {})
+        code = error.get("Code", "")
+        what = f"AWS STS refused these credentials ({code}: {error.get('Message', '')})"
+        if code in _EXPIRED_CODES:
+            return (
+                f"{what}: the session token has expired: run {login} or get new temporary "
+                f"credentials, and check AWS_PROFILE, {_AFTER}"
+            )
+        if code in _BAD_KEY_CODES:
+            return (
+                f"{what}: the access key is wrong or deleted: check AWS_PROFILE ({profile}) "
+                f"and AWS_ACCESS_KEY_ID, or run `aws configure`, {_AFTER}"
+            )
+        return f"{what}: check AWS_PROFILE ({profile}) and its permissions, {_AFTER}"
+    return (
+        f"checking the AWS credentials failed ({type(exc).__name__}: {exc}): check AWS_PROFILE "
+        f"and `aws sts get-caller-identity`, {_AFTER}"
+    )
+
+
 class AwsBackend(Backend):
     """A real AWS account, used only when the learner opted in."""
 
@@ -146,13 +216,14 @@ class AwsBackend(Backend):
                 f"opt in with `export {OPT_IN_VAR}=1` (and optionally {ACCOUNT_VAR}=<your "
                 "12-digit account id> to refuse any other account), then restart the kernel"
             )
-        self._session = boto3.session.Session(region_name=self.region)
-        if self._session.get_credentials() is None:
-            raise BackendError(
-                "no AWS credentials found: run `aws configure` or `aws sso login`, or set "
-                "AWS_PROFILE, then restart the kernel"
-            )
-        identity = self._session.client("sts").get_caller_identity()
+        try:
+            self._session = boto3.session.Session(region_name=self.region)
+            if self._session.get_credentials() is None:
+                raise boto_errors.NoCredentialsError()
+            sts = self._session.client("sts", config=_STS_CONFIG)
+            identity = sts.get_caller_identity()
+        except (boto_errors.BotoCoreError, boto_errors.ClientError) as exc:
+            raise BackendError(_credentials_problem(exc)) from exc
         self.account_id = identity["Account"]
         self.caller_arn = identity["Arn"]
         expected = os.environ.get(ACCOUNT_VAR)

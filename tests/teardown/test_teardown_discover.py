@@ -142,19 +142,87 @@ def test_discovered_leftovers_tear_down_clean(
     assert [r["RoleName"] for r in plain("iam").list_roles()["Roles"]] == ["lab-shop-role"]
 
 
-def test_discover_by_name_pattern_skips_a_users_own_lookalike_names(plain: Factory) -> None:
-    # GIVEN a bucket made by Lab.name() for lab "myblog" and the user's own "myblog-prod", untagged
-    s3 = plain("s3", REGION)
-    s3.create_bucket(Bucket="myblog-1a2b3c-photos")
-    s3.create_bucket(Bucket="myblog-prod")
-    # WHEN discovering with the run-id pattern the CLI uses
+def run_id_discover(plain: Factory, lab: str) -> set[tuple[str, str, str]]:
+    """discover() called as `labbook teardown --lab <lab>` calls it; (service, kind, name) found."""
     found = discover(
         plain,
         regions=[REGION],
         tag_key=TAG_KEY,
-        tag_value="myblog",
-        name_pattern=r"myblog-[0-9a-f]{6}-",
+        tag_value=lab,
+        name_prefix=f"{lab}-",
+        run_id_names=True,
     )
+    return {(r.service, r.kind, r.label or r.id) for r in found}
+
+
+def test_discover_by_run_id_names_skips_a_users_own_lookalike_names(plain: Factory) -> None:
+    # GIVEN a bucket made by Lab.name() for lab "myblog" and the user's own "myblog-prod", untagged
+    s3 = plain("s3", REGION)
+    s3.create_bucket(Bucket="myblog-1a2b3c-photos")
+    s3.create_bucket(Bucket="myblog-prod")
+    s3.create_bucket(Bucket="myblog-backup-photos")  # 6 letters, but not hex
+    # WHEN discovering the run-id names the CLI asks for
+    found = run_id_discover(plain, "myblog")
     # THEN only the lab's bucket is found
-    names = {r.id for r in found if r.kind == "bucket"}
-    assert names == {"myblog-1a2b3c-photos"}
+    assert {name for _, kind, name in found if kind == "bucket"} == {"myblog-1a2b3c-photos"}
+
+
+def test_discover_by_run_id_names_for_a_multi_word_lab(plain: Factory) -> None:
+    # GIVEN untagged leftovers of lab "start-here" in the kinds found by name only, next to the
+    # user's own look-alikes and another lab's ("start") resources
+    s3, sqs, logs, iot = (plain(s, REGION) for s in ("s3", "sqs", "logs", "iot"))
+    s3.create_bucket(Bucket="start-here-1a2b3c-photos")
+    s3.create_bucket(Bucket="start-here-prod")
+    s3.create_bucket(Bucket="start-abcdef-photos")  # lab "start", not "start-here"
+    sqs.create_queue(QueueName="start-here-1a2b3c-jobs")
+    sqs.create_queue(QueueName="start-here-jobs")
+    logs.create_log_group(logGroupName="/aws/lambda/start-here-1a2b3c-fn")
+    logs.create_log_group(logGroupName="/aws/lambda/start-here-fn")
+    logs.create_log_group(logGroupName="start-here-1a2b3c-app")
+    iot.create_thing(thingName="start_here_1a2b3c_sensor")
+    iot.create_thing(thingName="start_here_sensor")
+    rule = {"sql": "SELECT * FROM 'sensors'", "actions": []}
+    iot.create_topic_rule(ruleName="start_here_1a2b3c_alerts", topicRulePayload=rule)
+    iot.create_topic_rule(ruleName="start_here_alerts", topicRulePayload=rule)
+    ecs = plain("ecs", REGION)
+    for family in ("start-here-1a2b3c-web", "start-here-web"):
+        ecs.register_task_definition(
+            family=family, containerDefinitions=[{"name": "web", "image": "nginx", "memory": 64}]
+        )
+
+    found = run_id_discover(plain, "start-here")
+
+    assert found == {
+        ("s3", "bucket", "start-here-1a2b3c-photos"),
+        ("sqs", "queue", "start-here-1a2b3c-jobs"),
+        ("logs", "log-group", "/aws/lambda/start-here-1a2b3c-fn"),
+        ("logs", "log-group", "start-here-1a2b3c-app"),
+        ("iot", "thing", "start_here_1a2b3c_sensor"),
+        ("iot", "topic-rule", "start_here_1a2b3c_alerts"),
+        ("ecs", "task-definition", "start-here-1a2b3c-web:1"),
+    }
+
+
+def test_labbook_teardown_finds_and_deletes_a_queue_and_a_lambda_log_group(
+    plain: Factory, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI's own discover call, end to end on moto: SQS and log groups are found by name."""
+    from helpers import cli
+
+    sqs, logs = plain("sqs", REGION), plain("logs", REGION)
+    sqs.create_queue(QueueName="myblog-1a2b3c-jobs")
+    sqs.create_queue(QueueName="myblog-jobs")
+    logs.create_log_group(logGroupName="/aws/lambda/myblog-1a2b3c-fn")
+    logs.create_log_group(logGroupName="/aws/lambda/myblog-fn")
+    monkeypatch.setenv(cli.OPT_IN, "1")
+    monkeypatch.setattr(cli, "aws_client_factory", lambda: plain)
+
+    code = cli.main(["teardown", "--lab", "myblog", "--region", REGION, "--yes"])
+
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "Found 2 resources of lab 'myblog'" in out
+    assert [u.rsplit("/", 1)[-1] for u in sqs.list_queues()["QueueUrls"]] == ["myblog-jobs"]
+    assert [g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]] == [
+        "/aws/lambda/myblog-fn"
+    ]

@@ -1,0 +1,20 @@
+"""Every test and every notebook runs offline, in us-east-1, whatever the learner's shell exports.
+
+The committed notebook outputs are made on the moto backend in us-east-1, and the test suite
+must never reach a real account: variables that choose a backend, a region, a profile or the
+real-account opt-in are cleared here, before any kernel starts (kernels inherit this environment).
+"""
+
+import os
+
+for _name in (
+    "LAB_BACKEND",
+    "AWS_REGION",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "LABBOOK_ALLOW_AWS",
+    "LABBOOK_AWS_ACCOUNT_ID",
+    "AWS_ENDPOINT_URL",
+):
+    os.environ.pop(_name, None)
+os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
