@@ -18,12 +18,12 @@ import contextlib
 import json
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote_plus
 
-from .delivery import Delivery, SettleReport, _iso
+from .delivery import Delivery, SettleReport
 from .lambda_runtime import (
     FunctionSpec,
     Invocation,
@@ -33,10 +33,15 @@ from .lambda_runtime import (
     check_environment,
     check_zip,
     encode_log_tail,
+    iso_time,
 )
 
 _active: Emulator | None = None
 _lock = threading.Lock()
+# Queue.add_message hides a queue's mappings from moto while it runs; the notebook and moto's
+# server threads send concurrently, so one at a time (or the mappings come back to the wrong
+# call, and moto's own one-record-at-a-time delivery runs)
+_sqs_add_lock = threading.Lock()
 
 
 class Emulator:
@@ -51,6 +56,7 @@ class Emulator:
             endpoint_url=endpoint_url, now=clock.now, write_logs=self._write_logs
         )
         self.delivery: Delivery | None = None
+        self.closed = False  # torn down: nothing more reaches moto's state (logs, records)
         self._patches: list[tuple[Any, str, Any]] = []
 
     # ---- lifecycle ----------------------------------------------------------------------------
@@ -68,14 +74,25 @@ class Emulator:
         self.clock.on_advance(self.delivery.notify)
 
     def uninstall(self) -> None:
-        """Stop deliveries and environments and remove the patches."""
+        """Stop deliveries and environments and remove the patches.
+
+        A function still running is stopped, not waited for, and nothing it or the delivery
+        thread does afterwards (logs, retries, destination and dead-letter records) reaches
+        moto, whose state the next lab starts from.
+        """
         global _active
+        self.closed = True
+        if self.delivery is not None:
+            self.delivery.request_stop()
+        self.runtime.shutdown()
         if self.delivery is not None:
             self.delivery.stop()
-        self.runtime.shutdown()
         for owner, name, original in reversed(self._patches):
             setattr(owner, name, original)
         self._patches.clear()
+        from . import mail
+
+        mail.forget()
         with _lock:
             if _active is self:
                 _active = None
@@ -117,7 +134,9 @@ class Emulator:
                 _original: Any = original,
                 **kwargs: Any,
             ) -> Any:
-                fn = em.find_function(function_name, None)
+                fn = em.find_function(
+                    function_name, None, region=backend.region_name, account=backend.account_id
+                )
                 result = _original(backend, function_name, *args, **kwargs)
                 if fn is not None:
                     em.runtime.forget(fn.function_arn)
@@ -166,12 +185,15 @@ class Emulator:
         original_add = sqs_models.Queue.add_message
 
         def add_message(queue: Any, message: Any) -> None:
-            mappings = queue.lambda_event_source_mappings
-            queue.lambda_event_source_mappings = {}
-            try:
-                original_add(queue, message)
-            finally:
-                queue.lambda_event_source_mappings = mappings
+            with _sqs_add_lock:
+                mappings = queue.lambda_event_source_mappings
+                queue.lambda_event_source_mappings = {}
+                try:
+                    original_add(queue, message)
+                finally:
+                    added = queue.lambda_event_source_mappings  # by a CreateEventSourceMapping
+                    queue.lambda_event_source_mappings = mappings
+                    mappings.update(added)
             em.wake()
 
         self._patch(sqs_models.Queue, "add_message", add_message)
@@ -264,6 +286,8 @@ class Emulator:
 
     def enqueue_async(self, function_arn: str, payload: bytes, qualifier: str | None = None) -> str:
         assert self.delivery is not None
+        if self.closed:
+            return ""
         return self.delivery.enqueue_async(function_arn, qualifier, payload)
 
     def run(
@@ -310,15 +334,28 @@ class Emulator:
         version = backend.layers_versions_by_arn(arn)
         return getattr(version, "code_bytes", b"") or b""
 
-    def find_function(self, arn_or_name: str, qualifier: str | None) -> Any:
+    def find_function(
+        self,
+        arn_or_name: str,
+        qualifier: str | None,
+        *,
+        region: str | None = None,
+        account: str | None = None,
+    ) -> Any:
+        """The moto function an ARN names (or a name, in `region`), or None if there is none."""
         from moto.awslambda.exceptions import UnknownFunctionException
         from moto.awslambda.utils import get_backend
 
-        region = arn_or_name.split(":")[3] if arn_or_name.startswith("arn:") else "us-east-1"
-        account = arn_or_name.split(":")[4] if arn_or_name.startswith("arn:") else self.account_id
+        if arn_or_name.startswith("arn:"):
+            parts = arn_or_name.split(":")
+            region, account = parts[3], parts[4]
+        elif region is None:
+            raise ValueError(f"function name {arn_or_name!r} without a region: pass its ARN")
         try:
-            return get_backend(account, region).get_function(arn_or_name, qualifier)
-        except (UnknownFunctionException, Exception):  # noqa: B014 (moto raises several kinds)
+            return get_backend(account or self.account_id, region).get_function(
+                arn_or_name, qualifier
+            )
+        except UnknownFunctionException:  # no such function, version or alias
             return None
 
     def event_invoke_config(self, fn: Any) -> dict[str, Any]:
@@ -352,6 +389,8 @@ class Emulator:
         for esm in self.event_source_mappings():
             if not esm.enabled or esm.event_source_arn.split(":")[2] != "sqs":
                 continue
+            if self.find_function(esm.function_arn, None) is None:
+                continue  # nothing polls a queue whose function was deleted
             queue = self.sqs_queue(esm.event_source_arn)
             if queue is None:
                 continue
@@ -447,7 +486,7 @@ class Emulator:
                 "functionError": "Unhandled",
             },
             "version": "1.0",
-            "timestamp": _iso(self.clock.now()),
+            "timestamp": iso_time(self.clock.now()),
             key: info,
         }
 
@@ -506,6 +545,8 @@ class Emulator:
         self, target_arn: str, body: str, *, attributes: dict[str, str] | None = None
     ) -> None:
         """Deliver a record to an SQS queue, SNS topic, Lambda function or EventBridge bus."""
+        if self.closed:
+            return
         service = target_arn.split(":")[2]
         region = target_arn.split(":")[3]
         try:
@@ -536,7 +577,7 @@ class Emulator:
     # ---- event shapes -------------------------------------------------------------------------
     def _s3_event(self, event: dict[str, Any], key: Any) -> dict[str, Any]:
         for record in event.get("Records", []):
-            record["eventTime"] = _iso(self.clock.now())
+            record["eventTime"] = iso_time(self.clock.now())
             record.setdefault("userIdentity", {"principalId": "AWS:AIDAEXAMPLELABBOOK"})
             record.setdefault("requestParameters", {"sourceIPAddress": "127.0.0.1"})
             record.setdefault(
@@ -574,7 +615,7 @@ class Emulator:
             "TopicArn": sub.topic.arn,
             "Subject": subject,
             "Message": message,
-            "Timestamp": _iso(self.clock.now()),
+            "Timestamp": iso_time(self.clock.now()),
             "SignatureVersion": "1",
             "Signature": base64.b64encode(uuid.uuid4().bytes * 8).decode(),
             "SigningCertUrl": f"https://sns.{region}.amazonaws.com/SimpleNotificationService-labbook.pem",
@@ -596,6 +637,8 @@ class Emulator:
 
     # ---- logs ---------------------------------------------------------------------------------
     def _write_logs(self, region: str, group: str, stream: str, events: list[LogEvent]) -> None:
+        if self.closed:
+            return
         from moto.logs.models import logs_backends
 
         backend = logs_backends[self.account_id][region]
@@ -633,6 +676,3 @@ def _epoch(value: Any) -> Any:
     if isinstance(value, datetime):
         return int(value.replace(tzinfo=value.tzinfo or timezone.utc).timestamp())
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-Factory = Callable[[], Emulator]

@@ -23,13 +23,10 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .lambda_runtime import Invocation
+from .lambda_runtime import INIT_TIMEOUT_S, Invocation, iso_time
 
 ASYNC_RETRY_DELAYS_S = (60.0, 120.0)  # AWS: two retries, about 1 and 2 minutes apart
 ASYNC_MAX_EVENT_AGE_S = 6 * 3600
@@ -79,6 +76,7 @@ class Delivery:
         self._stop = False
         self._positions: dict[tuple[str, str], int] = {}  # (esm uuid, shard) -> next index
         self._stream_retry: dict[tuple[str, str], tuple[float, int]] = {}  # -> (due, attempts)
+        self._running_timeout_s: float | None = None  # the function timeout of what runs now
         self.ran = 0
         self.failed = 0
         self._thread = threading.Thread(target=self._run, name="labbook-delivery", daemon=True)
@@ -126,7 +124,7 @@ class Delivery:
         now = self.em.clock.now()
         while True:
             with self._lock:
-                if not self._async or self._async[0].due > now:
+                if self._stop or not self._async or self._async[0].due > now:
                     break
                 item = heapq.heappop(self._async)
             try:
@@ -137,6 +135,8 @@ class Delivery:
                 )
             worked = True
         for esm in self.em.event_source_mappings():
+            if self._stop:
+                break
             if not esm.enabled:
                 continue
             source = esm.event_source_arn.split(":")[2]
@@ -157,8 +157,9 @@ class Delivery:
         if fn is None:
             return  # the function was deleted meanwhile; AWS drops the event too
         item.attempts += 1
-        outcome = self.em.run(fn, item.payload, request_id=item.request_id)
-        self._count(outcome)
+        outcome = self._invoke(fn, item.payload, request_id=item.request_id)
+        if outcome is None:
+            return
         config = self.em.event_invoke_config(fn)
         max_retries = int(config.get("MaximumRetryAttempts", 2))
         max_age = int(config.get("MaximumEventAgeInSeconds", ASYNC_MAX_EVENT_AGE_S))
@@ -166,7 +167,7 @@ class Delivery:
         if not outcome.failed:
             target = (destinations.get("OnSuccess") or {}).get("Destination")
             if target:
-                self.em.send_to(target, self._record(fn, item, outcome, "Success"))
+                self._send(target, self._record(fn, item, outcome, "Success"))
             return
         retry_no = item.attempts - 1
         now = self.em.clock.now()
@@ -180,7 +181,7 @@ class Delivery:
         condition = "RetriesExhausted" if retry_no >= max_retries else "EventAgeExceeded"
         target = (destinations.get("OnFailure") or {}).get("Destination")
         if target:
-            self.em.send_to(target, self._record(fn, item, outcome, condition))
+            self._send(target, self._record(fn, item, outcome, condition))
         dlq = (getattr(fn, "dead_letter_config", None) or {}).get("TargetArn")
         if dlq:
             body = item.payload.decode("utf-8", "replace")
@@ -193,7 +194,7 @@ class Delivery:
                 "ErrorCode": "200",
                 "ErrorMessage": str(message)[:1024],  # AWS: the first 1 KB
             }
-            self.em.send_to(dlq, body, attributes=attributes)
+            self._send(dlq, body, attributes=attributes)
 
     def _record(self, fn: Any, item: _AsyncItem, outcome: Invocation, condition: str) -> str:
         """AWS's invocation record for destinations."""
@@ -210,7 +211,7 @@ class Delivery:
             response_context["functionError"] = "Unhandled"
         record = {
             "version": "1.0",
-            "timestamp": _iso(self.em.clock.now()),
+            "timestamp": iso_time(self.em.clock.now()),
             "requestContext": {
                 "requestId": item.request_id,
                 "functionArn": f"{fn.function_arn}:{item.qualifier or '$LATEST'}",
@@ -227,6 +228,10 @@ class Delivery:
     def _poll_sqs(self, esm: Any) -> bool:
         queue = self.em.sqs_queue(esm.event_source_arn)
         if queue is None:
+            return False
+        # a mapping whose function was deleted polls nothing: receiving would count receives
+        fn = self.em.find_function(esm.function_arn, None)
+        if fn is None:
             return False
         batch_size = int(esm.batch_size or 10)
         backend = self.em.sqs_backend(esm.event_source_arn)
@@ -248,12 +253,10 @@ class Delivery:
             messages.extend(more)
         if not messages:
             return False
-        fn = self.em.find_function(esm.function_arn, None)
-        if fn is None:
-            return False
         records = [self._sqs_record(m, esm.event_source_arn) for m in messages]
-        outcome = self.em.run(fn, json.dumps({"Records": records}).encode())
-        self._count(outcome)
+        outcome = self._invoke(fn, json.dumps({"Records": records}).encode())
+        if outcome is None:
+            return False  # stopping: the messages come back after their visibility timeout
         failed_ids: set[str]
         if outcome.failed:
             failed_ids = {m.id for m in messages}
@@ -308,7 +311,7 @@ class Delivery:
                     if (esm.starting_position or "TRIM_HORIZON") == "TRIM_HORIZON"
                     else len(records)
                 )
-                self._positions[key] = start
+                self._checkpoint(key, start)
             position = self._positions[key]
             if position >= len(records):
                 continue
@@ -320,8 +323,9 @@ class Delivery:
                 continue
             batch = records[position : position + int(esm.batch_size or 100)]
             event = self.em.stream_event(esm, source, shard_id, batch)
-            outcome = self.em.run(fn, json.dumps(event).encode())
-            self._count(outcome)
+            outcome = self._invoke(fn, json.dumps(event).encode())
+            if outcome is None:
+                break  # stopping
             worked = True
             ids = [self.em.sequence_number(source, r) for r in batch]
             first_failed: int | None = None
@@ -332,33 +336,65 @@ class Delivery:
                 if failed:
                     first_failed = min(ids.index(f) for f in failed)
             if first_failed is None:
-                self._stream_retry.pop(key, None)
-                self._positions[key] = position + len(batch)
+                self._checkpoint(key, position + len(batch))
                 continue
-            # checkpoint: records before the first failure are done; retry from it
-            self._positions[key] = position + first_failed
             attempts = (retry[1] if retry else 0) + 1
             max_retries = esm.max_retry_attempts
             if max_retries is None or int(max_retries) < 0 or attempts <= int(max_retries):
+                # checkpoint: records before the first failure are done; retry from it
                 delay = min(STREAM_RETRY_DELAY_S * 2 ** (attempts - 1), 60.0)
-                self._stream_retry[key] = (self.em.clock.now() + delay, attempts)
+                self._checkpoint(
+                    key, position + first_failed, retry=(self.em.clock.now() + delay, attempts)
+                )
                 continue
             target = ((esm.destination_config or {}).get("OnFailure") or {}).get("Destination")
             if target:
                 failure = self.em.stream_failure(esm, shard_id, batch[first_failed:], attempts)
-                self.em.send_to(target, json.dumps(failure))
-            self._stream_retry.pop(key, None)
-            self._positions[key] = position + len(batch)
+                self._send(target, json.dumps(failure))
+            self._checkpoint(key, position + len(batch))
         return worked
+
+    def _checkpoint(
+        self, key: tuple[str, str], position: int, retry: tuple[float, int] | None = None
+    ) -> None:
+        """Move a shard's position; with `retry`, (due, attempts) of its failed batch."""
+        with self._lock:
+            self._positions[key] = position
+            if retry is None:
+                self._stream_retry.pop(key, None)
+            else:
+                self._stream_retry[key] = retry
+
+    # ---- invoking and sending ---------------------------------------------------------------
+    def _invoke(
+        self, fn: Any, payload: bytes, *, request_id: str | None = None
+    ) -> Invocation | None:
+        """Run one invocation; None once stopping (nothing more starts then)."""
+        with self._lock:
+            if self._stop:
+                return None
+            self._running_timeout_s = float(getattr(fn, "timeout", None) or 3)
+        try:
+            outcome = self.em.run(fn, payload, request_id=request_id)
+        finally:
+            with self._lock:
+                self._running_timeout_s = None
+        self._count(outcome)
+        return outcome
+
+    def _send(self, target: str, body: str, *, attributes: dict[str, str] | None = None) -> None:
+        """A destination or dead-letter record; after stop() nothing is sent."""
+        if self._stop:
+            return
+        self.em.send_to(target, body, attributes=attributes)
 
     # ---- settle -----------------------------------------------------------------------------
     def next_due(self) -> float | None:
         """The earliest lab time at which something scheduled becomes runnable."""
-        dues = []
         with self._lock:
+            dues = [due for due, _ in self._stream_retry.values()]
             if self._async:
                 dues.append(self._async[0].due)
-        dues.extend(due for due, _ in self._stream_retry.values())
         dues.extend(self.em.sqs_next_visible())
         return min(dues) if dues else None
 
@@ -368,7 +404,8 @@ class Delivery:
                 return False
             if self._async and self._async[0].due <= self.em.clock.now():
                 return False
-        return not self.em.runnable_sources(self._positions, self._stream_retry)
+            positions, retries = dict(self._positions), dict(self._stream_retry)
+        return not self.em.runnable_sources(positions, retries)
 
     def settle(self, *, timeout: float, max_advance_s: float) -> SettleReport:
         """Run deliveries until quiet, advancing the lab clock over waits up to max_advance_s."""
@@ -392,7 +429,9 @@ class Delivery:
         report.invocations = self.ran - ran0
         report.failed = self.failed - failed0
         report.advanced_s = self.em.clock.now() - start_clock
-        report.pending.extend(self.em.describe_pending(self._async, self._stream_retry))
+        with self._lock:
+            waiting, retries = list(self._async), dict(self._stream_retry)
+        report.pending.extend(self.em.describe_pending(waiting, retries))
         return report
 
     def _wait_idle(self, deadline: float) -> bool:
@@ -408,11 +447,19 @@ class Delivery:
             time.sleep(0.005)
         return False
 
-    def stop(self) -> None:
+    def request_stop(self) -> None:
+        """Start nothing more and send nothing more; what runs now finishes (or is stopped)."""
         with self._lock:
             self._stop = True
             self._wake.notify_all()
-        self._thread.join(timeout=5)
+
+    def stop(self) -> None:
+        """Stop, and wait for the delivery thread: as long as the running invocation may take."""
+        self.request_stop()
+        with self._lock:
+            running = self._running_timeout_s
+        grace = 5.0 if running is None else INIT_TIMEOUT_S + running + 5.0
+        self._thread.join(timeout=grace)
 
     def _count(self, outcome: Invocation) -> None:
         self.ran += 1
@@ -437,13 +484,6 @@ def _batch_item_failures(outcome: Invocation, ids: list[str], key: str) -> set[s
     return failed
 
 
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
 def b64(data: bytes | str) -> str:
     raw = data.encode() if isinstance(data, str) else data
     return base64.b64encode(raw).decode()
-
-
-Callback = Callable[[], None]

@@ -59,7 +59,9 @@ class RuntimeConfigError(ValueError):
 
 
 # Lambda's reserved environment variable names (developer guide, "Defined runtime environment
-# variables"): CreateFunction and UpdateFunctionConfiguration refuse them
+# variables"): CreateFunction and UpdateFunctionConfiguration refuse them, and the runtime sets
+# them in every execution environment; every other name (LANG, TZ, PATH, AWS_ENDPOINT_URL...)
+# is the function's to set
 RESERVED_ENV = frozenset(
     {
         "_HANDLER",
@@ -190,8 +192,13 @@ class Invocation:
 LogWriter = Callable[[str, str, str, list[LogEvent]], None]  # (region, group, stream, events)
 
 
-def _iso(ts: float) -> str:
+def iso_time(ts: float) -> str:
+    """A lab time as AWS writes timestamps in events and records: 2024-05-01T12:00:00.000Z."""
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class RuntimeClosedError(RuntimeError):
+    """The lab was torn down: its runtime starts no more invocations."""
 
 
 class _Pending:
@@ -295,12 +302,23 @@ class Environment:
         self._buf = {"stdout": b"", "frames": b""}
         self._telemetry_r: int | None = None
         self._init_error: tuple[bytes, str | None] | None = None
+        self._lock = threading.Lock()
+        self._in_flight = False  # an invocation is running: its thread owns the pipes
+        self._closed = False  # pipes, Runtime API and files released
         self.dead = False
+        self.retired = False  # the function was deleted or changed: not reused after this
 
     # --- called by the Runtime API threads -------------------------------------------------
     def mark_ready(self) -> None:
         self._ready.set()
-        os.write(self._done_w, b"r")
+        self._wake(b"r")
+
+    def _wake(self, byte: bytes) -> None:
+        """Wake the invoking thread's select(); never writes to a pipe already closed."""
+        with self._lock:
+            if not self._closed:
+                with contextlib.suppress(OSError):
+                    os.write(self._done_w, byte)
 
     def next_invocation(self) -> _Pending | None:
         return self._queue.get()
@@ -312,7 +330,7 @@ class Environment:
             self._init_error = (body, error_type)
         elif self._current is not None and request_id == self._current.request_id:
             self._current.result = (kind, body, error_type)
-        os.write(self._done_w, b"d")
+        self._wake(b"d")
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
@@ -363,7 +381,25 @@ class Environment:
             os.set_blocking(fd, False)
 
     def invoke(self, payload: bytes, request_id: str, headers: dict[str, str]) -> Invocation:
-        """Run one invocation in this environment (starting it first on a cold start)."""
+        """Run one invocation in this environment (starting it first on a cold start).
+
+        The invoking thread owns the environment's pipes meanwhile: `stop()` from another thread
+        only kills the worker, and the pipes are closed here once the invocation has returned.
+        """
+        with self._lock:
+            if self.dead:
+                raise RuntimeClosedError(f"the execution environment of {self.spec.name} stopped")
+            self._in_flight = True
+        try:
+            return self._invoke(payload, request_id, headers)
+        finally:
+            with self._lock:
+                self._in_flight = False
+                release = self.dead
+            if release:
+                self._release()
+
+    def _invoke(self, payload: bytes, request_id: str, headers: dict[str, str]) -> Invocation:
         spec = self.spec
         logs: list[LogEvent] = []
         init_ms: float | None = None
@@ -471,7 +507,7 @@ class Environment:
             elapsed = self.spec.timeout_s
             logs.append(
                 self._log(
-                    f"{_iso(self.runtime.now())} {request_id} Task timed out after {elapsed:.2f} seconds\n"
+                    f"{iso_time(self.runtime.now())} {request_id} Task timed out after {elapsed:.2f} seconds\n"
                 )
             )
             msg = f"RequestId: {request_id} Error: Task timed out after {elapsed:.2f} seconds"
@@ -504,6 +540,10 @@ class Environment:
         fds = [self._proc.stdout.fileno(), self._telemetry_r, self._done_r]
         limit_kb = self.spec.memory_mb * 1024
         while True:
+            if self.dead:  # stopped from another thread (teardown): the worker is gone
+                self._kill()
+                self._drain(logs)
+                return "exited"
             if done():
                 self._drain(logs)
                 if phase == "invoke" and _status_kb(self._proc.pid, "VmHWM") > limit_kb:
@@ -603,12 +643,26 @@ class Environment:
             self._proc.wait()
 
     def stop(self) -> None:
-        """Shut the environment down: kill the worker, close its API and remove its files."""
-        if self.dead:
-            return
-        self.dead = True
+        """Shut the environment down: kill the worker, close its API and remove its files.
+
+        During an invocation (stopped from another thread), only kill the worker: the invoking
+        thread is reading the pipes and releases them when it returns.
+        """
+        with self._lock:
+            if self.dead:
+                return
+            self.dead = True
+            in_flight = self._in_flight
         self._kill()
         self._queue.put(None)
+        if not in_flight:
+            self._release()
+
+    def _release(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -633,58 +687,53 @@ class LambdaRuntime:
         self,
         *,
         endpoint_url: str,
-        credentials: dict[str, str] | None = None,
         now: Callable[[], float] = time.time,
         write_logs: LogWriter | None = None,
-        extra_env: dict[str, str] | None = None,
     ):
         self.endpoint_url = endpoint_url
-        self.credentials = credentials or {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
-        }
         self.now = now
         self._write_logs = write_logs
-        self.extra_env = extra_env or {}
         self._idle: dict[str, list[Environment]] = {}
         self._all: list[Environment] = []
         self._lock = threading.Lock()
-        self.invocations: list[tuple[str, Invocation]] = []  # (function ARN, outcome)
+        self._closed = False
 
     def worker_environment(self, spec: FunctionSpec, log_stream: str) -> dict[str, str]:
-        """The environment variables AWS sets in an execution environment, then the function's."""
+        """The environment variables AWS sets in an execution environment, with the function's.
+
+        The function may set any name but the reserved ones (CreateFunction refused those);
+        the lab's endpoint is kept whatever the function sets, so its boto3 calls stay offline.
+        """
+        check_environment(spec.environment)
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
-            "_HANDLER": spec.handler,
-            "AWS_REGION": spec.region,
-            "AWS_DEFAULT_REGION": spec.region,
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
-            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
-            "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
-            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-            "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group_name,
-            "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
-            "LAMBDA_RUNTIME_DIR": RUNTIME_DIR,
-            # the handler's own boto3 calls reach the lab, as they reach AWS on AWS
-            "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONUNBUFFERED": "1",
         }
-        env.update(self.credentials)
-        env.update(self.extra_env)
-        reserved = set(env) - {"PATH", "LANG", "TZ", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"}
-        clash = reserved & set(spec.environment)
-        if clash:
-            raise RuntimeConfigError(
-                f"function {spec.name!r} sets reserved environment variable(s) {sorted(clash)}: "
-                "Lambda reserves these names; rename them in Environment.Variables"
-            )
         env.update(spec.environment)
+        env.update(
+            {
+                "_HANDLER": spec.handler,
+                "AWS_REGION": spec.region,
+                "AWS_DEFAULT_REGION": spec.region,
+                "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
+                "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+                "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
+                "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+                "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group_name,
+                "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
+                "LAMBDA_RUNTIME_DIR": RUNTIME_DIR,
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_SESSION_TOKEN": "testing",
+                # the handler's own boto3 calls reach the lab, as they reach AWS on AWS
+                "AWS_ENDPOINT_URL": self.endpoint_url,
+                "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+            }
+        )
         return env
 
     def write_logs(self, region: str, group: str, stream: str, events: list[LogEvent]) -> None:
@@ -710,14 +759,14 @@ class LambdaRuntime:
         request_id = request_id or str(uuid.uuid4())
         env = self._acquire(spec)
         try:
-            outcome = env.invoke(payload, request_id, headers or {})
+            return env.invoke(payload, request_id, headers or {})
         finally:
             self._release(env)
-        self.invocations.append((spec.arn, outcome))
-        return outcome
 
     def _acquire(self, spec: FunctionSpec) -> Environment:
         with self._lock:
+            if self._closed:
+                raise RuntimeClosedError("the lab was torn down: start a new one to invoke")
             self._reap_locked()
             idle = self._idle.get(spec.key, [])
             while idle:
@@ -731,7 +780,7 @@ class LambdaRuntime:
 
     def _release(self, env: Environment) -> None:
         with self._lock:
-            if env.alive:
+            if env.alive and not env.retired and not self._closed:
                 self._idle.setdefault(env.spec.key, []).append(env)
             else:
                 env.stop()
@@ -761,8 +810,12 @@ class LambdaRuntime:
             ]
 
     def forget(self, function_arn: str) -> None:
-        """Stop a function's idle environments (after an update or a delete)."""
+        """Stop a function's idle environments (after an update or a delete); a busy one ends
+        when its invocation returns."""
         with self._lock:
+            for env in self._all:
+                if env.spec.arn == function_arn:
+                    env.retired = True
             for envs in self._idle.values():
                 for env in [e for e in envs if e.spec.arn == function_arn]:
                     envs.remove(env)
@@ -770,12 +823,15 @@ class LambdaRuntime:
                     self._all.remove(env)
 
     def shutdown(self) -> None:
-        """Stop every environment."""
+        """Stop every environment, busy ones too (their invocations end as a runtime exit),
+        and start no more."""
         with self._lock:
-            for env in self._all:
-                env.stop()
+            self._closed = True
+            envs = list(self._all)
             self._all.clear()
             self._idle.clear()
+        for env in envs:
+            env.stop()
 
 
 def _unzip(data: bytes, dest: str, *, what: str) -> None:
@@ -828,8 +884,10 @@ __all__ = [
     "LambdaRuntime",
     "LogEvent",
     "RESERVED_ENV",
+    "RuntimeClosedError",
     "RuntimeConfigError",
     "check_environment",
     "check_zip",
     "encode_log_tail",
+    "iso_time",
 ]

@@ -52,6 +52,11 @@ def install(patch: Any) -> None:
     patch(v2.SESV2Response, "send_email", send_email_v2)
 
 
+def forget() -> None:
+    """Drop the parts kept for the outbox (the lab is torn down; moto forgets its mail too)."""
+    _PARTS.clear()
+
+
 def _remember(sent: list[Any], text: str | None, html: str | None) -> None:
     if sent:
         _PARTS[sent[-1].id] = {"text": text, "html": html}

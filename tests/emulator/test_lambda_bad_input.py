@@ -171,6 +171,18 @@ def test_ordinary_variables_named_like_aws_ones_are_allowed(lab, deploy):
     }
 
 
+@pytest.mark.parametrize("variable", ["AWS_ENDPOINT_URL", "AWS_ACCOUNT_ID_ENDPOINT_MODE", "LANG"])
+def test_unreserved_runtime_variables_can_be_set(lab, deploy, variable):
+    """Only the documented names are reserved: a function may set others the runtime also uses
+    (LANG, the SDK's AWS_ENDPOINT_URL...); CreateFunction and Invoke accept them."""
+    name = deploy(f"unreserved-{variable.lower()}", env={variable: "mine", "LAB_OK": "1"})
+
+    resp = lab.client("lambda").invoke(FunctionName=name)
+
+    assert "FunctionError" not in resp
+    assert _json(resp)["env"] == {"LAB_OK": "1"}
+
+
 def test_a_package_that_is_not_a_zip_is_refused_at_create(lab, role_arn):
     with pytest.raises(ClientError) as err:
         lab.client("lambda").create_function(

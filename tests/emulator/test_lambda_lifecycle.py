@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
+import helpers
+
 BOTH = ("moto", "moto-server")
+FUNCTIONS = Path(__file__).parent / "functions"
 
 
 def _json(resp):
@@ -108,7 +112,7 @@ def test_a_handler_past_its_timeout_is_stopped(lab, deploy, logs_of):
 
 
 def test_a_handler_beyond_its_memory_size_runs_out_of_memory(lab, deploy):
-    """GIVEN MemorySize=128 WHEN the handler keeps 400 MB THEN Runtime.OutOfMemory; the next
+    """GIVEN MemorySize=128 WHEN the handler keeps 140 MB THEN Runtime.OutOfMemory; the next
     invocation gets a fresh environment."""
     name = deploy("hungry", MemorySize=128, Timeout=10)
     lambda_ = lab.client("lambda")
@@ -134,3 +138,31 @@ def test_memory_within_the_limit_is_fine_and_reported(lab, deploy, logs_of):
     used = int(re.search(r"\tMax Memory Used: (\d+) MB", report).group(1))
     assert 100 <= used <= 512
     assert "\tMemory Size: 512 MB\t" in report
+
+
+@pytest.mark.backends(*BOTH)
+def test_a_deleted_function_keeps_no_warm_environment_in_any_region(lab, role_arn):
+    """GIVEN a warm function outside the lab's region WHEN it is deleted and created again with
+    the same name, code and configuration THEN the next invocation is a cold start (fresh
+    module state): deleting a function ends its execution environments."""
+    region = "eu-west-1" if lab.region != "eu-west-1" else "us-west-2"
+    lambda_ = lab.client("lambda", region=region)
+    name = lab.name("elsewhere")
+    create = {
+        "FunctionName": name,
+        "Runtime": "python3.12",
+        "Role": role_arn,
+        "Handler": "probe.handler",
+        "Code": {"ZipFile": helpers.package(FUNCTIONS / "probe.py", handler="probe.handler")},
+    }
+    lambda_.create_function(**create)
+    bodies = [_json(lambda_.invoke(FunctionName=name)) for _ in range(2)]
+    assert [b["invocations"] for b in bodies] == [1, 2]
+    assert bodies[0]["aws_region"] == region
+
+    lambda_.delete_function(FunctionName=name)
+    lambda_.create_function(**create)
+    again = _json(lambda_.invoke(FunctionName=name))
+
+    assert again["invocations"] == 1
+    assert again["log_stream_name"] != bodies[0]["log_stream_name"]

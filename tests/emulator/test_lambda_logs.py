@@ -16,7 +16,7 @@ import base64
 import json
 import math
 import re
-from datetime import datetime, timezone
+from datetime import timedelta
 
 import pytest
 
@@ -42,19 +42,22 @@ def _json(resp):
 
 @pytest.fixture(scope="module")
 def logged(lab, deploy):
-    """A function invoked twice (cold, then warm); returns (name, [request ids], [responses])."""
+    """A function invoked twice (cold, then warm); returns (name, [request ids], [responses],
+    (lab date before, lab date after) the invocations)."""
     name = deploy("logged")
     lambda_ = lab.client("lambda")
+    before = lab.clock.datetime()
     responses = [lambda_.invoke(FunctionName=name, LogType="Tail") for _ in range(2)]
+    after = lab.clock.datetime()
     ids = [json.loads(r["Payload"].read())["request_id"] for r in responses]
-    return name, ids, responses
+    return name, ids, responses, (before, after)
 
 
 @pytest.mark.backends(*BOTH)
 def test_logs_go_to_the_functions_log_group_and_a_dated_stream(lab, logged):
     """GIVEN invocations WHEN the logs are listed THEN group /aws/lambda/<name>, stream
-    YYYY/MM/DD/[$LATEST]<32 hex>, dated today (UTC)."""
-    name, _, _ = logged
+    YYYY/MM/DD/[$LATEST]<32 hex>, dated the (UTC) day of the first invocation."""
+    name, _, _, (before, after) = logged
     logs = lab.client("logs")
 
     groups = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"]
@@ -64,14 +67,16 @@ def test_logs_go_to_the_functions_log_group_and_a_dated_stream(lab, logged):
     assert len(streams) == 1  # one environment served both invocations
     stream = streams[0]["logStreamName"]
     assert STREAM_RE.match(stream), stream
-    assert stream[:10] == datetime.now(timezone.utc).strftime("%Y/%m/%d")
+    # the environment starts during the invocations, which may straddle midnight (UTC)
+    assert after - before < timedelta(days=1)
+    assert stream[:10] in {before.strftime("%Y/%m/%d"), after.strftime("%Y/%m/%d")}
 
 
 @pytest.mark.backends(*BOTH)
 def test_start_end_report_lines_follow_awss_format(logs_of, logged):
     """GIVEN two invocations WHEN the log is read THEN each has START, END and REPORT lines in
     that order, in AWS's format; only the cold one has Init Duration."""
-    name, ids, _ = logged
+    name, ids, _, _ = logged
     messages = logs_of(name)
 
     for n, request_id in enumerate(ids):
@@ -96,7 +101,7 @@ def test_start_end_report_lines_follow_awss_format(logs_of, logged):
 
 def test_billed_duration_is_the_duration_rounded_up_to_the_millisecond(logs_of, logged):
     """Warm: ceil(Duration). Cold: the INIT phase is billed too, ceil(Duration + Init)."""
-    name, ids, _ = logged
+    name, ids, _, _ = logged
     reports = {r["id"]: r for m in logs_of(name) if (r := REPORT_RE.match(m))}
 
     cold, warm = reports[ids[0]], reports[ids[1]]
@@ -109,7 +114,7 @@ def test_billed_duration_is_the_duration_rounded_up_to_the_millisecond(logs_of, 
 def test_print_and_logging_output_land_between_start_and_end(logs_of, logged):
     """stdout lines as written; `logging` records in the runtime's format
     `[INFO]\\t<timestamp>\\t<request id>\\t<message>`."""
-    name, ids, _ = logged
+    name, ids, _, _ = logged
     messages = logs_of(name)
     request_id = ids[1]
     start = next(
@@ -130,7 +135,7 @@ def test_print_and_logging_output_land_between_start_and_end(logs_of, logged):
 
 def test_filter_log_events_finds_an_invocation_by_request_id(lab, logged):
     """A learner finds one invocation's lines with a filter pattern on its request id."""
-    name, ids, _ = logged
+    name, ids, _, _ = logged
     found = lab.client("logs").filter_log_events(
         logGroupName=f"/aws/lambda/{name}", filterPattern=f'"{ids[0]}"'
     )["events"]
@@ -145,7 +150,7 @@ def test_filter_log_events_finds_an_invocation_by_request_id(lab, logged):
 def test_log_type_tail_returns_the_base64_log_of_the_invocation(logged):
     """GIVEN LogType=Tail WHEN invoked THEN LogResult decodes to this invocation's log, from
     START to REPORT, at most 4 KB."""
-    _, ids, responses = logged
+    _, ids, responses, _ = logged
 
     for request_id, resp in zip(ids, responses, strict=True):
         tail = base64.b64decode(resp["LogResult"]).decode()
@@ -158,8 +163,32 @@ def test_log_type_tail_returns_the_base64_log_of_the_invocation(logged):
 
 
 def test_without_log_type_there_is_no_log_result(lab, logged):
-    name, _, _ = logged
+    name, _, _, _ = logged
     resp = lab.client("lambda").invoke(FunctionName=name)
 
     assert "LogResult" not in resp
     assert _json(resp)["function_name"] == name
+
+
+@pytest.mark.backends(*BOTH)
+def test_print_logging_and_stderr_keep_program_order(lab, deploy, logs_of):
+    """GIVEN a handler that interleaves print, logging and stderr 20 times WHEN invoked (cold,
+    then warm, five times) THEN its log lines are in program order every time, as on AWS."""
+    name = deploy("interleave", "interleave.py", handler="interleave.handler")
+    lambda_ = lab.client("lambda")
+    ids = [_json(lambda_.invoke(FunctionName=name))["request_id"] for _ in range(5)]
+    expected = [f"{kind} {i}" for i in range(20) for kind in ("print", "log", "stderr")]
+
+    messages = [m.rstrip("\n") for m in logs_of(name)]
+    for request_id in ids:
+        start = next(
+            i for i, m in enumerate(messages) if m.startswith(f"START RequestId: {request_id}")
+        )
+        end = messages.index(f"END RequestId: {request_id}")
+        inside = messages[start + 1 : end]
+        seen = [
+            m.rsplit("\t", 1)[-1] if m.startswith("[INFO]") else m
+            for m in inside
+            if m.startswith(("print ", "stderr ", "[INFO]"))
+        ]
+        assert seen == expected, inside

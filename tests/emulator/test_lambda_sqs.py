@@ -215,3 +215,72 @@ def test_a_disabled_mapping_delivers_nothing(lab, deploy, queue, events_of):
     logs = lab.client("logs")
     groups = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"]
     assert groups == []  # never invoked
+
+
+@pytest.mark.backends(*BOTH)
+def test_concurrent_senders_lose_no_mapping_and_no_message(lab, deploy, queue, events_of):
+    """GIVEN a mapped queue WHEN eight threads send 200 messages at once THEN Lambda's poller
+    delivers each exactly once, on its first receive, in batches (never one moto record at a
+    time), and the mapping still delivers a message sent afterwards."""
+    import hashlib
+    import sys
+    import threading
+
+    name = deploy("concurrent", "recorder.py", handler="recorder.handler")
+    url, arn, _ = queue("concurrent")
+    lab.client("lambda").create_event_source_mapping(
+        EventSourceArn=arn, FunctionName=name, BatchSize=10
+    )
+    sqs = lab.client("sqs")
+    barrier = threading.Barrier(8)
+
+    def send(n: int) -> None:
+        barrier.wait()
+        for i in range(25):
+            sqs.send_message(QueueUrl=url, MessageBody=f"t{n}-{i}")
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: races show up
+    try:
+        threads = [threading.Thread(target=send, args=(n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    sqs.send_message(QueueUrl=url, MessageBody="after")
+    lab.settle()
+
+    records = [r for e in events_of(name) for r in e["Records"]]
+    bodies = sorted(r["body"] for r in records)
+    assert bodies == sorted([f"t{n}-{i}" for n in range(8) for i in range(25)] + ["after"])
+    assert {r["attributes"]["ApproximateReceiveCount"] for r in records} == {"1"}
+    # moto's own synchronous delivery would send fixed attributes and md5OfBody
+    assert all(r["md5OfBody"] == hashlib.md5(r["body"].encode()).hexdigest() for r in records)
+    assert _count(sqs, url) == 0
+
+
+@pytest.mark.backends(*BOTH)
+def test_a_mapping_whose_function_was_deleted_leaves_the_queue_alone(lab, deploy, queue):
+    """GIVEN a mapping whose function was deleted WHEN messages arrive and the lab settles THEN
+    nothing receives them (the first consumer sees ApproximateReceiveCount 1) and settle()
+    does not skip lab time waiting on them."""
+    name = deploy("orphaned", "recorder.py", handler="recorder.handler")
+    url, arn, _ = queue("orphaned", visibility=30)
+    lambda_ = lab.client("lambda")
+    lambda_.create_event_source_mapping(EventSourceArn=arn, FunctionName=name, BatchSize=10)
+    lambda_.delete_function(FunctionName=name)
+    sqs = lab.client("sqs")
+
+    sqs.send_message(QueueUrl=url, MessageBody="nobody listens")
+    skipped = lab.clock.skipped
+    report = lab.settle()
+
+    assert lab.clock.skipped == skipped, report  # no lab time skipped
+    got = sqs.receive_message(
+        QueueUrl=url, AttributeNames=["ApproximateReceiveCount"], WaitTimeSeconds=0
+    )["Messages"]
+    assert [(m["Body"], m["Attributes"]["ApproximateReceiveCount"]) for m in got] == [
+        ("nobody listens", "1")
+    ]

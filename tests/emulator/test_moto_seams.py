@@ -328,3 +328,27 @@ def test_the_emulator_removes_every_patch_on_teardown():
         sqs_models.unix_time,
     )
     assert after == before
+
+
+def test_teardown_forgets_the_mail_it_kept():
+    """The outbox's copies of sent mail go with the lab, as moto's own sent mail does."""
+    import helpers
+    from helpers.emulator import mail
+
+    lab = helpers.start("seams-mail")
+    try:
+        ses = lab.client("ses")
+        ses.verify_email_identity(EmailAddress="news@example.com")
+        ses.send_email(
+            Source="news@example.com",
+            Destination={"ToAddresses": ["ada@example.com"]},
+            Message={
+                "Subject": {"Data": "Both parts"},
+                "Body": {"Text": {"Data": "plain"}, "Html": {"Data": "<p>rich</p>"}},
+            },
+        )
+        assert mail._PARTS
+    finally:
+        lab.teardown()
+
+    assert mail._PARTS == {}
