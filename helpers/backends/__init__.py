@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import logging
 import os
 from typing import Any
@@ -45,7 +46,7 @@ def _client_config(service: str, offline: bool) -> Config:
     return Config(**kwargs)
 
 
-class Backend:
+class Backend(abc.ABC):
     """Common shape of the three backends."""
 
     name = ""
@@ -56,12 +57,17 @@ class Backend:
     def __init__(self, region: str):
         self.region = region
 
-    def start(self) -> None: ...
+    @abc.abstractmethod
+    def start(self) -> None:
+        """Make the backend reachable (and, for aws, check the account)."""
 
-    def stop(self) -> None: ...
+    def stop(self) -> None:
+        """Release what start() took; a real account needs nothing released."""
+        return None
 
+    @abc.abstractmethod
     def client(self, service: str, region: str) -> BaseClient:
-        raise NotImplementedError  # each backend defines it
+        """A boto3 client for `service` in `region` of this backend."""
 
 
 def _offline_settings() -> None:
