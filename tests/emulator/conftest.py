@@ -71,6 +71,12 @@ def _no_silent_delivery_errors(request: pytest.FixtureRequest) -> Iterator[None]
     assert not errors, errors[:3]
 
 
+@pytest.fixture
+def trust_policy() -> str:
+    """A role trust policy that lets the Lambda service assume the role."""
+    return TRUST_POLICY
+
+
 @pytest.fixture(scope="module")
 def role_arn(lab: helpers.Lab) -> str:
     iam = lab.client("iam")

@@ -20,18 +20,6 @@ from helpers.emulator import lambda_runtime
 from helpers.emulator.lambda_runtime import FunctionSpec, LambdaRuntime
 
 FUNCTIONS = Path(__file__).parent / "functions"
-TRUST_POLICY = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
 
 
 def _spec(timeout_s: float = 30.0) -> FunctionSpec:
@@ -94,14 +82,14 @@ def test_shutdown_during_an_invocation_ends_it_as_a_runtime_exit(monkeypatch):
     assert _open_fds() <= fds_before
 
 
-def test_teardown_waits_for_the_delivery_thread_and_stops_a_running_function():
+def test_teardown_waits_for_the_delivery_thread_and_stops_a_running_function(trust_policy):
     """GIVEN an asynchronous invocation still running WHEN the lab is torn down THEN teardown
     returns promptly (the function is stopped, not waited for) and the delivery thread has
     ended, so no log or dead-letter record can land in the next lab."""
     lab = helpers.start("shutdown")
     try:
         role = lab.client("iam").create_role(
-            RoleName=lab.name("role"), AssumeRolePolicyDocument=TRUST_POLICY
+            RoleName=lab.name("role"), AssumeRolePolicyDocument=trust_policy
         )["Role"]["Arn"]
         lambda_ = lab.client("lambda")
         name = lab.name("sleepy")
