@@ -6,6 +6,7 @@ real-account opt-in are cleared here, before any kernel starts (kernels inherit 
 """
 
 import os
+import tempfile
 
 for _name in (
     "LAB_BACKEND",
@@ -18,3 +19,5 @@ for _name in (
 ):
     os.environ.pop(_name, None)
 os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+# records of real-account runs (helpers.runs) made by tests stay out of the user's home
+os.environ["LABBOOK_HOME"] = tempfile.mkdtemp(prefix="labbook-tests-")

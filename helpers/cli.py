@@ -635,6 +635,7 @@ def cmd_teardown(args: argparse.Namespace) -> int:
     scope = f"lab '{lab}'" if lab else "every lab"
     if not resources:
         print(f"Nothing to tear down for {scope} in {', '.join(regions)}.")
+        _forget_runs(factory, lab)
         return 0
     rows = [(r.service, r.kind, r.id, r.region) for r in resources]
     print(f"Found {len(resources)} resources of {scope} in {', '.join(regions)}:")
@@ -644,7 +645,22 @@ def cmd_teardown(args: argparse.Namespace) -> int:
         return 1
     report = teardown.teardown(resources, factory, wait=True)  # real AWS: wait for dependants
     print(report)
+    if report.clean:
+        _forget_runs(factory, lab)
     return 0 if report.clean else 1
+
+
+def _forget_runs(factory: Any, lab: str | None) -> None:
+    """Clear the records of unfinished runs (helpers.runs) once their resources are gone."""
+    from helpers import runs
+
+    try:
+        account = factory("sts", "us-east-1").get_caller_identity()["Account"]
+    except Exception as exc:  # the teardown itself succeeded: say so, keep the records
+        print(f"labbook: could not clear the records of earlier runs ({exc})", file=sys.stderr)
+        return
+    for entry in runs.unfinished(account, lab):
+        runs.finish(account, str(entry["prefix"]))
 
 
 # --- entry point ----------------------------------------------------------------------------

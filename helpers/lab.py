@@ -106,8 +106,14 @@ class Lab:
                 raise
             _running_offline = self
         else:
+            from . import runs
+
             if not self.quiet:
                 self._announce()
+                earlier = runs.warning(self.account_id, self.prefix)
+                if earlier:
+                    print(earlier)
+            runs.record(self.account_id, self.prefix, self.lab_name, self.region)
         atexit.register(self._teardown_at_exit)
         _install_sigterm_handler()
 
@@ -215,6 +221,10 @@ class Lab:
             self._report = report
             self._closed = True
             self._shutdown()
+            if not self.offline:
+                from . import runs
+
+                runs.finish(self.account_id, self.prefix)
         # on AWS, a teardown that left something keeps the lab open: call teardown() again,
         # and the exit handler still runs
         return report
