@@ -258,6 +258,11 @@ class Emulator:
         # SQS times (visibility, delays, receive timestamps) follow the lab clock
         self._patch(sqs_models, "unix_time", lambda dt=None: em.clock.now())
         self._patch(sqs_models, "unix_time_millis", lambda dt=None: em.clock.now() * 1000)
+        # CloudWatch Logs accepts events up to 2 hours ahead of *its* now: make that lab time,
+        # or every log written after settle() skipped hours would be dropped
+        from moto.logs import models as logs_models
+
+        self._patch(logs_models, "utcnow", lambda: em.clock.datetime().replace(tzinfo=None))
 
     def wake(self) -> None:
         if self.delivery is not None:

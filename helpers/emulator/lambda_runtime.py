@@ -408,7 +408,6 @@ class Environment:
             self.start()
         pending = _Pending(request_id, payload, 0, headers)
         self._current = pending
-        self._queue.put(pending)
         error: tuple[bytes, str] | None = None
         status: str | None = None
         result_body = b""
@@ -428,6 +427,9 @@ class Environment:
                 status = "error"
         logs.append(self._log(f"START RequestId: {request_id} Version: {spec.version}\n"))
         if error is None:
+            # hand the event over only now: on a cold start after INIT, and always after START,
+            # so nothing the handler prints can be read before its START line
+            self._queue.put(pending)
             # the event is handed over when the worker asks for it; the timeout runs from there
             outcome = self._wait(
                 logs,
