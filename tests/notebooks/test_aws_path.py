@@ -1,0 +1,71 @@
+"""Every course notebook also runs on the `aws` backend, against a stand-in account.
+
+No test may reach a real account, but the real-account path must not rot: the opt-in, the account
+banner, real waits (`lab.clock.advance`), polling `settle(until=...)`, the ownership-guarded
+teardown and its sweep by run tag. Here a separate process serves a lab on moto-server (with the
+emulator, so handlers run) and the notebook's kernel reaches it as `aws`, through
+AWS_ENDPOINT_URL, over HTTP only, with a run record in a temporary LABBOOK_HOME.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted(ROOT.glob("notebooks/*/*.ipynb"))
+ACCOUNT = """
+import signal
+import helpers
+lab = helpers.start("stand-in-account", backend="moto-server")
+print(lab.endpoint_url, flush=True)
+signal.sigwait([signal.SIGTERM])
+lab.teardown()
+"""
+
+
+@pytest.fixture(scope="module")
+def account_url():
+    proc = subprocess.Popen([sys.executable, "-c", ACCOUNT], stdout=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), "the stand-in account did not start"
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.parent.name for p in NOTEBOOKS])
+def test_notebook_runs_on_the_aws_backend(path, account_url, tmp_path):
+    env = dict(
+        os.environ,
+        LAB_BACKEND="aws",
+        LABBOOK_ALLOW_AWS="1",
+        LABBOOK_AWS_ACCOUNT_ID="123456789012",
+        LABBOOK_HOME=str(tmp_path),
+        AWS_ENDPOINT_URL=account_url,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+    )
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
+    try:
+        client.execute(env=env)
+    except CellExecutionError as exc:
+        pytest.fail(f"{path.relative_to(ROOT)} failed on the aws backend:\n{exc}")
+    text = "".join(str(o) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "Real AWS account 123456789012" in text, "the account banner was not shown"
+    # the teardown was clean, so the run record is gone
+    assert not list(tmp_path.glob("runs/*/*.json")), "the run's record is still there"
