@@ -44,7 +44,6 @@ class Lab:
         *,
         region: str | None = None,
         estimated_cost: Decimal | float | str | None = None,
-        quiet: bool = False,
     ):
         slug = _slug(lab_name)
         if not slug or not slug[0].isalpha() or len(slug) > 24:
@@ -66,7 +65,6 @@ class Lab:
         self._report: Any = None
         self.emulator: Any = None
         self.estimated_cost = estimated_cost
-        self.quiet = quiet
         from .teardown import Tracker
 
         # on a real account, a create call that returns a resource of yours must not tag it
@@ -87,8 +85,7 @@ class Lab:
         global _running_offline
         if self.offline and _running_offline is not None and not _running_offline._closed:
             previous = _running_offline
-            if not self.quiet:
-                print(f"Tearing down the previous offline lab {previous.prefix!r} first.")
+            print(f"Tearing down the previous offline lab {previous.prefix!r} first.")
             previous.teardown()
         self._backend.start()
         if self.offline:
@@ -108,11 +105,10 @@ class Lab:
         else:
             from . import runs
 
-            if not self.quiet:
-                self._announce()
-                earlier = runs.warning(self.account_id, self.prefix)
-                if earlier:
-                    print(earlier)
+            self._announce()
+            earlier = runs.warning(self.account_id, self.prefix)
+            if earlier:
+                print(earlier)
             runs.record(self.account_id, self.prefix, self.lab_name, self.region)
         atexit.register(self._teardown_at_exit)
         _install_sigterm_handler()

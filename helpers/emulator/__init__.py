@@ -1,5 +1,5 @@
 """What moto only stores, made to behave like AWS (offline backends only)."""
 
-from .core import Emulator, active
+from .core import Emulator
 
-__all__ = ["Emulator", "active"]
+__all__ = ["Emulator"]

@@ -672,11 +672,6 @@ def _as_client_error() -> Iterator[None]:
         raise error from exc
 
 
-def active() -> Emulator | None:
-    """The emulator of the offline lab running in this process, if any."""
-    return _active
-
-
 def _epoch(value: Any) -> Any:
     if isinstance(value, datetime):
         return int(value.replace(tzinfo=value.tzinfo or timezone.utc).timestamp())

@@ -16,8 +16,6 @@ from email.message import EmailMessage
 import pytest
 from botocore.exceptions import ClientError
 
-import helpers
-
 BACKENDS = ("moto", "moto-server")
 SENDER = "news@example.com"
 READER = "ada@example.com"
@@ -218,19 +216,12 @@ def test_an_unverified_sender_is_rejected(lab, ses, api):
     assert len(lab.outbox()) == before
 
 
-def test_mail_sent_from_a_lambda_handler_reaches_the_outbox(lab, ses, role_arn):
+def test_mail_sent_from_a_lambda_handler_reaches_the_outbox(lab, ses, deploy):
     """The handler's own SES client sends through the lab: the outbox shows its mail."""
-    name = lab.name("mailer")
-    lambda_ = lab.client("lambda")
-    lambda_.create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=role_arn,
-        Handler="mailer.handler",
-        Code={"ZipFile": helpers.package(_functions() / "mailer.py", handler="mailer.handler")},
-        Timeout=15,
-        Environment={"Variables": {"SENDER": SENDER}},
+    name = deploy(
+        "mailer", "mailer.py", handler="mailer.handler", Timeout=15, env={"SENDER": SENDER}
     )
+    lambda_ = lab.client("lambda")
 
     resp = lambda_.invoke(FunctionName=name, Payload=json.dumps({"to": READER, "name": "Ada"}))
 
@@ -239,9 +230,3 @@ def test_mail_sent_from_a_lambda_handler_reaches_the_outbox(lab, ses, role_arn):
     assert mail["subject"] == "Welcome, Ada"
     assert mail["text"] == "Hello Ada, thanks for subscribing."
     assert mail["html"] == "<p>Hello <b>Ada</b>, thanks for subscribing.</p>"
-
-
-def _functions():
-    from pathlib import Path
-
-    return Path(__file__).parent / "functions"
