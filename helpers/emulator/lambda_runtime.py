@@ -1,17 +1,25 @@
 """Run Lambda functions as AWS does: one worker process per execution environment.
 
 Each environment unzips the function's own package, starts AWS's runtime interface client
-(`python -m awslambdaric <handler>`) and serves it the Lambda Runtime API on loopback. The
-runtime client gives the real `context` object, AWS's error JSON and AWS's logging format; this
-module adds what the Lambda service does around it: cold and warm starts, the timeout that
+(awslambdaric, through runtime/bootstrap.py) and serves it the Lambda Runtime API on loopback.
+The runtime client gives the real `context` object, AWS's error JSON and AWS's logging format;
+this module adds what the Lambda service does around it: cold and warm starts, the timeout that
 stops the handler, the memory limit, and the START / END / REPORT log lines.
+
+A worker imports what it would on AWS and nothing else: the standard library, what AWS's Python
+runtime provides (boto3 and its dependencies, the runtime client), the function's package and
+its layers. The worker runs `python -S` (no site-packages, so none of the course's libraries)
+with a folder that links only the runtime-provided distributions; a missing library is AWS's
+`Runtime.ImportModuleError`, raised by the runtime client itself.
 """
 
 from __future__ import annotations
 
+import atexit
 import base64
 import contextlib
 import hashlib
+import importlib.metadata
 import io
 import json
 import math
@@ -33,16 +41,18 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from queue import Queue
 
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
 RUNTIME_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runtime")
 TASK_ROOT = "/var/task"  # what AWS calls the package folder; local paths are shown as this
 INIT_TIMEOUT_S = 10.0  # AWS limits the init phase of on-demand functions to 10 s
 IDLE_LIFETIME_S = 15 * 60  # an idle environment is reclaimed after this much lab time
 _API = "/2018-06-01/runtime"
-_LANG_LIB = f"/var/lang/lib/python{sys.version_info.major}.{sys.version_info.minor}"
-_RUNTIME_PATHS = [  # this machine's Python folders, and where AWS's runtime keeps them
-    (sysconfig.get_paths()["purelib"], _LANG_LIB + "/site-packages"),
-    (sysconfig.get_paths()["platlib"], _LANG_LIB + "/site-packages"),
-    (sysconfig.get_paths()["stdlib"], _LANG_LIB),
+_LOCAL_PATHS = [  # this machine's Python folders, and what they are in AWS's runtime
+    (sysconfig.get_paths()["purelib"], "site-packages"),
+    (sysconfig.get_paths()["platlib"], "site-packages"),
+    (sysconfig.get_paths()["stdlib"], ""),
 ]
 _FRAME_HEADER = 16  # awslambdaric telemetry frame: type (4) + length (4) + timestamp (8)
 
@@ -355,19 +365,13 @@ class Environment:
                 "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}",
                 "LAMBDA_TASK_ROOT": task,
                 "_LAMBDA_TELEMETRY_LOG_FD": str(telemetry_w),
-                "PYTHONPATH": os.pathsep.join(
-                    [
-                        task,
-                        os.path.join(opt, "python"),
-                        os.path.join(opt, "python", "lib"),
-                        RUNTIME_DIR,
-                    ]
-                ),
+                "_LABBOOK_WORKER": json.dumps(_worker_paths(spec, task, opt)),
             }
         )
         self.started_at = time.monotonic()
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "awslambdaric", spec.handler],
+            # -S: none of this Python's site-packages; bootstrap.py sets AWS's import path
+            [sys.executable, "-S", os.path.join(RUNTIME_DIR, "bootstrap.py"), spec.handler],
             cwd=task,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -623,8 +627,15 @@ class Environment:
         if self._dir:
             text = text.replace(self._task_dir, TASK_ROOT)
             text = text.replace(os.path.join(self._dir, "opt"), "/opt")
-        for local, shown in _RUNTIME_PATHS:
-            text = text.replace(local, shown)
+        lang_lib = f"/var/lang/lib/python{runtime_version(self.spec.runtime)}"
+        # AWS keeps boto3 & co. in lang_lib/site-packages, the runtime client in /var/runtime
+        if _provided_dir:
+            awslambdaric = os.path.join(_provided_dir, "awslambdaric")
+            text = text.replace(awslambdaric, "/var/runtime/awslambdaric")
+            text = text.replace(_provided_dir, lang_lib + "/site-packages")
+        text = text.replace(RUNTIME_DIR, "/var/runtime")
+        for local, shown in _LOCAL_PATHS:
+            text = text.replace(local, f"{lang_lib}/{shown}".rstrip("/"))
         return text
 
     def _clean_bytes(self, body: bytes) -> bytes:
@@ -776,6 +787,7 @@ class LambdaRuntime:
                 if env.alive:
                     return env
                 env.stop()
+            check_loadable(spec)
             env = Environment(spec, self)
             self._all.append(env)
             return env
@@ -834,6 +846,117 @@ class LambdaRuntime:
             self._idle.clear()
         for env in envs:
             env.stop()
+
+
+# --- what AWS's Python runtime provides --------------------------------------------------
+# The Python runtime gives a handler the standard library, the AWS SDK (boto3, with botocore,
+# s3transfer, jmespath, python-dateutil, six, urllib3) and the runtime interface client
+# (awslambdaric, with simplejson and snapshot-restore-py); everything else comes from the
+# function's package or its layers. The distributions are found from these two, as installed.
+RUNTIME_PROVIDED_ROOTS = ("boto3", "awslambdaric")
+_provided_lock = threading.Lock()
+_provided_dir: str | None = None
+
+
+def runtime_provided_distributions() -> list[importlib.metadata.Distribution]:
+    """The installed distributions AWS's Python runtime provides: the roots and what they need."""
+    found: dict[str, importlib.metadata.Distribution] = {}
+    todo = list(RUNTIME_PROVIDED_ROOTS)
+    while todo:
+        name = canonicalize_name(todo.pop())
+        if name in found:
+            continue
+        try:
+            dist = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            raise RuntimeConfigError(
+                f"the offline Lambda runtime needs {name!r}, which AWS's Python runtime "
+                "provides, and it is not installed here: run `make setup`",
+                "ServiceException",
+                500,
+            ) from None
+        found[name] = dist
+        for line in dist.requires or []:
+            req = Requirement(line)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                todo.append(req.name)
+    return [found[n] for n in sorted(found)]
+
+
+def runtime_packages_dir() -> str:
+    """A folder holding only the runtime-provided distributions (links to the installed ones).
+
+    Made once per process; the workers put it on their import path instead of site-packages.
+    """
+    global _provided_dir
+    with _provided_lock:
+        if _provided_dir is None or not os.path.isdir(_provided_dir):
+            folder = tempfile.mkdtemp(prefix="labbook-lambda-runtime-")
+            for dist in runtime_provided_distributions():
+                for top in _top_level_entries(dist):
+                    link = os.path.join(folder, top)
+                    if not os.path.lexists(link):
+                        os.symlink(dist.locate_file(top), link)
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+            _provided_dir = folder
+        return _provided_dir
+
+
+def _top_level_entries(dist: importlib.metadata.Distribution) -> set[str]:
+    """The names a distribution installed at the top of site-packages (modules, packages,
+    its .dist-info), from its RECORD; scripts installed elsewhere are left out."""
+    tops = set()
+    for file in dist.files or []:
+        parts = file.parts
+        if parts and parts[0] not in ("..", "__pycache__"):
+            tops.add(parts[0])
+    return tops
+
+
+def runtime_version(runtime: str) -> str:
+    """'python3.12' -> '3.12' (the Python version a python3.x runtime runs)."""
+    return runtime.removeprefix("python")
+
+
+def _worker_paths(spec: FunctionSpec, task: str, opt: str) -> dict[str, object]:
+    """What bootstrap.py puts on the worker's import path, in AWS's order."""
+    version = runtime_version(spec.runtime)
+    provided = runtime_packages_dir()
+    layer_site = os.path.join(opt, "python", "lib", f"python{version}", "site-packages")
+    return {
+        "path": [task, layer_site, os.path.join(opt, "python"), provided],
+        "runtime_packages": provided,
+        "code_roots": [task, opt],
+        "runtime_version": version,
+    }
+
+
+def check_loadable(spec: FunctionSpec) -> None:
+    """Refuse a package whose compiled modules target a Python this machine does not run.
+
+    The offline runtime runs every python3.x function with this machine's Python. A module
+    built for the function's runtime (PIL/_imaging.cpython-312-...so) loads on AWS, not here.
+    """
+    version = runtime_version(spec.runtime)
+    local = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if version == local:
+        return
+    tag = f".cpython-{version.replace('.', '')}-"
+    for i, code in enumerate((spec.code, *spec.layers)):
+        compiled = None
+        with contextlib.suppress(zipfile.BadZipFile), zipfile.ZipFile(io.BytesIO(code)) as zf:
+            compiled = next((n for n in zf.namelist() if tag in n and n.endswith(".so")), None)
+        if compiled:
+            where = "its package" if i == 0 else f"its layer {i}"
+            raise RuntimeConfigError(
+                f"function {spec.name!r} runs {spec.runtime} and {where} holds modules compiled "
+                f"for it ({compiled}); the offline runtime runs Python functions with this "
+                f"machine's Python {local}, which cannot load them. Create the course's venv "
+                f"with Python {version} (make distclean && make setup PYTHON=python{version}), "
+                "or run this function with the `aws` backend",
+                "InvalidRuntimeException",
+                502,
+            )
 
 
 def _unzip(data: bytes, dest: str, *, what: str) -> None:

@@ -1,5 +1,5 @@
-"""Loaded first in every offline Lambda worker (the folder is on PYTHONPATH, as /var/runtime is
-on AWS), before the runtime interface client starts:
+"""Imported first by every offline Lambda worker (from bootstrap.py), before the runtime
+interface client starts:
 
 - print() and sys.stderr output go to the telemetry pipe as log frames, line by line, like the
   `logging` records the runtime client sends there: one pipe keeps them in program order, as
