@@ -15,6 +15,7 @@ for _name in (
     "AWS_DEFAULT_PROFILE",
     "LABBOOK_ALLOW_AWS",
     "LABBOOK_AWS_ACCOUNT_ID",
+    "LABBOOK_HTTP_ENDPOINT_URL",
     "AWS_ENDPOINT_URL",
 ):
     os.environ.pop(_name, None)

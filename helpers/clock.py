@@ -11,9 +11,11 @@ from datetime import datetime, timedelta, timezone
 class Clock:
     """Lab time: real time plus whatever the lab skipped. Offline it jumps; on AWS it waits."""
 
-    def __init__(self, *, offline: bool):
+    def __init__(self, *, offline: bool, remote: Callable[[float], None] | None = None):
         self.offline = offline
+        self._remote = remote  # an account that is a stand-in: its lab clock moves instead
         self._offset = 0.0
+        self._history: list[tuple[float, float]] = []  # (real time of an advance, offset after)
         self._lock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []
 
@@ -33,10 +35,24 @@ class Clock:
         if self.offline:
             with self._lock:
                 self._offset += secs
+                self._history.append((time.time(), self._offset))
+        elif self._remote is not None:
+            self._remote(secs)
         else:
             time.sleep(secs)
         for listener in list(self._listeners):
             listener()
+
+    def lab_time_of(self, real_epoch: float) -> float:
+        """The lab time at the real moment `real_epoch`: what a timestamp taken by a real clock
+        (a handler's, boto3's signing time) means in lab time."""
+        offset = 0.0
+        with self._lock:
+            for when, after in self._history:
+                if when > real_epoch:
+                    break
+                offset = after
+        return real_epoch + offset
 
     def on_advance(self, listener: Callable[[], None]) -> None:
         """Call `listener` after every advance (the emulator wakes its deliveries)."""

@@ -24,6 +24,8 @@ from .clock import Clock
 TAG_LAB = "labbook:lab"
 TAG_RUN = "labbook:run"
 DEFAULT_REGION = "us-east-1"
+AWS_RUNTIME = "python3.12"
+_OFFLINE_POLLS = 5  # offline, settle(until=...) asks the condition at most this many times  # the runtime the course's functions use on a real account
 _NAME_MAX = 63  # the tightest common limit: S3 bucket names (DynamoDB 255, Lambda 64, SQS 80)
 _started: dict[str, int] = {}
 _running_offline: Lab | None = None
@@ -56,7 +58,7 @@ class Lab:
         self.region = region or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
         self._backend = backends.make(self.backend_name, self.region)
         self.offline = self._backend.offline
-        self.clock = Clock(offline=self.offline)
+        self.clock = Clock(offline=self.offline, remote=_stand_in_clock())
         self.run_id = self._make_run_id()
         self.prefix = f"{self.lab_name}-{self.run_id}"
         self.tags = {TAG_LAB: self.lab_name, TAG_RUN: self.run_id}
@@ -64,6 +66,7 @@ class Lab:
         self._closed = False
         self._report: Any = None
         self.emulator: Any = None
+        self._http_patches: list[tuple[Any, str, Any]] = []
         self.estimated_cost = estimated_cost
         from .teardown import Tracker
 
@@ -89,7 +92,13 @@ class Lab:
             previous.teardown()
         self._backend.start()
         if self.offline:
+            from moto.moto_api._internal import mock_random
+
             from .emulator import Emulator
+
+            # moto draws its ids (API ids, distribution domains, message ids) from one seedable
+            # generator: seeded by the run id, a notebook's committed outputs stay stable
+            mock_random.seed(int(self.run_id, 16))
 
             self.emulator = Emulator(
                 account_id=self._backend.account_id,
@@ -110,8 +119,26 @@ class Lab:
             if earlier:
                 print(earlier)
             runs.record(self.account_id, self.prefix, self.lab_name, self.region)
+            self._route_http(os.environ.get(backends.HTTP_ENDPOINT_VAR))
         atexit.register(self._teardown_at_exit)
         _install_sigterm_handler()
+
+    def _route_http(self, endpoint: str | None) -> None:
+        """Send requests for AWS HTTP hosts (execute-api, cloudfront.net...) to `endpoint`, an
+        account that is not AWS's own (a stand-in serving the lab's front), as boto3 honours
+        AWS_ENDPOINT_URL."""
+        if not endpoint:
+            return
+        from urllib.parse import urlsplit
+
+        from .emulator.http import install_requests_route
+
+        address = urlsplit(endpoint).netloc or endpoint
+        install_requests_route(address, self._patch_http)
+
+    def _patch_http(self, owner: Any, name: str, value: Any) -> None:
+        self._http_patches.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, value)
 
     def _announce(self) -> None:
         cost = "not estimated" if self.estimated_cost is None else f"about ${self.estimated_cost}"
@@ -136,6 +163,44 @@ class Lab:
     def endpoint_url(self) -> str | None:
         """The loopback URL of the moto-server backend (None for moto and aws)."""
         return self._backend.endpoint_url
+
+    @property
+    def http_endpoint(self) -> str | None:
+        """Offline, the loopback address that serves API Gateway, CloudFront and S3 website
+        requests (curl it with `-H 'Host: <the AWS host>'`); None on a real account."""
+        if self.emulator is None:
+            return None
+        return f"http://{self.emulator.front.address}"
+
+    @property
+    def runtime(self) -> str:
+        """The Lambda Python runtime for this lab's functions: offline, the runtime that matches
+        this interpreter (the offline runtime runs functions with it); on AWS, python3.12."""
+        if self._runs_functions_here:
+            return f"python{sys.version_info.major}.{sys.version_info.minor}"
+        return AWS_RUNTIME
+
+    @property
+    def _runs_functions_here(self) -> bool:
+        """Offline, or an account that is an offline lab standing in for AWS: either way the
+        functions run in the offline runtime, with this Python, on this machine."""
+        return self.offline or bool(os.environ.get(backends.HTTP_ENDPOINT_VAR))
+
+    def package(
+        self, *paths: Any, handler: str | None = None, requirements: Any = (), **options: Any
+    ) -> bytes:
+        """helpers.package() for this lab's functions: built for `lab.runtime`, and offline from
+        this environment's installed packages (no network)."""
+        from .packaging import package
+
+        options.setdefault("runtime", self.runtime)
+        return package(
+            *paths,
+            handler=handler,
+            requirements=requirements,
+            local=self._runs_functions_here,
+            **options,
+        )
 
     def client(self, service: str, region: str | None = None) -> BaseClient:
         """A boto3 client for `service` in this lab's backend (and region, unless given)."""
@@ -177,14 +242,18 @@ class Lab:
             report = self.emulator.settle(timeout=timeout, max_advance_s=max_wait)
             if until is None:
                 return report
-            value = until()
-            if not value:
-                raise TimeoutError(f"settled, but the condition is still false ({report!r})")
-            return value
+            # moto moves a resource through its states (creating → available) one describe
+            # call at a time, as a poller would see it: ask a few times
+            for _ in range(_OFFLINE_POLLS):
+                value = until()
+                if value:
+                    return value
+                report = self.emulator.settle(timeout=timeout, max_advance_s=max_wait)
+            raise TimeoutError(f"settled, but the condition is still false ({report!r})")
         deadline = time.monotonic() + timeout
         while True:
             if until is None:
-                time.sleep(min(interval * 3, timeout))
+                self.clock.advance(min(interval * 3, timeout))
                 return None
             value = until()
             if value:
@@ -193,7 +262,7 @@ class Lab:
                 raise TimeoutError(
                     f"waited {timeout:.0f} s on AWS and the condition is still false"
                 )
-            time.sleep(interval)
+            self.clock.advance(interval)
 
     def outbox(self, region: str | None = None) -> list[dict[str, Any]]:
         """Every email sent through SES in this lab (offline backends)."""
@@ -260,6 +329,9 @@ class Lab:
         global _running_offline
         if self.emulator is not None:
             self.emulator.uninstall()
+        for owner, name, original in reversed(self._http_patches):
+            setattr(owner, name, original)
+        self._http_patches.clear()
         self._backend.stop()
         if _running_offline is self:
             _running_offline = None
@@ -296,6 +368,27 @@ class Lab:
             "in-process" if self.offline else f"account {self.account_id}"
         )
         return f"<Lab {self.prefix} backend={self.backend_name} ({where}) region={self.region}>"
+
+
+def _stand_in_clock() -> Callable[[float], None] | None:
+    """On an account reached through LABBOOK_HTTP_ENDPOINT_URL (an offline lab standing in for
+    AWS), waiting moves that lab's clock instead of sleeping; None for AWS itself."""
+    endpoint = os.environ.get(backends.HTTP_ENDPOINT_VAR)
+    if not endpoint:
+        return None
+
+    def advance(seconds: float) -> None:
+        import requests
+
+        resp = requests.post(
+            f"{endpoint.rstrip('/')}/clock/advance",
+            params={"seconds": seconds},
+            headers={"Host": "control.labbook.localhost"},
+            timeout=60,
+        )
+        resp.raise_for_status()
+
+    return advance
 
 
 @contextlib.contextmanager

@@ -348,6 +348,7 @@ _RECORD_SPECS: dict[tuple[str, str], Any] = {
     ("ses", "VerifyEmailIdentity"): _rec("identity", "p.EmailAddress"),
     ("ses", "VerifyDomainIdentity"): _rec("identity", "p.Domain"),
     ("sesv2", "CreateEmailIdentity"): _rec("email-identity", "p.EmailIdentity"),
+    ("sesv2", "CreateEmailTemplate"): _rec("email-template", "p.TemplateName"),
     ("glue", "CreateDatabase"): _rec("database", "p.DatabaseInput.Name"),
     ("glue", "CreateTable"): _record_glue_table,
     ("glue", "CreateCrawler"): _rec("crawler", "p.Name"),
@@ -756,47 +757,66 @@ def _del_bucket(run: _Run, r: Resource) -> None:
     s3.delete_bucket(Bucket=r.id)
 
 
-def _del_table(run: _Run, r: Resource) -> None:
-    ddb = run.client("dynamodb", r.region)
-    if r.parent:  # a replica: ask the source region to drop it, else delete the copy here
-        try:
-            run.client("dynamodb", r.parent).update_table(
-                TableName=r.id, ReplicaUpdates=[{"Delete": {"RegionName": r.region}}]
-            )
-        except ClientError:
-            pass
-        table = _ignore_missing(ddb.describe_table, TableName=r.id)
-        if table is None or table["Table"]["TableStatus"] == "DELETING":
-            return
-        try:
-            ddb.delete_table(TableName=r.id)
-        except ClientError as exc:
-            if _code(exc) != "ResourceInUseException":  # already being removed
-                raise
+_TABLE_CHANGE_S = 1800.0  # adding or removing a global table replica takes minutes on AWS
+
+
+def _settle_table(run: _Run, region: str, name: str) -> None:
+    """Let a table finish changing (a replica being added or removed) before the next change.
+
+    On AWS, poll until it is ACTIVE or gone; offline, let the emulator finish its pending
+    replica changes now, as moto deletes everything else at once.
+    """
+    if not run.wait:
+        from .emulator import global_tables
+
+        global_tables.finish_changes()
         return
-    table = ddb.describe_table(TableName=r.id)["Table"]
-    others = [
-        rep["RegionName"] for rep in table.get("Replicas", []) if rep["RegionName"] != r.region
-    ]
-    if others:
-        try:
-            ddb.update_table(
-                TableName=r.id, ReplicaUpdates=[{"Delete": {"RegionName": o}} for o in others]
-            )
-        except ClientError:
-            pass
-        if run.wait:
-            _poll(
-                lambda: ddb.describe_table(TableName=r.id)["Table"]["TableStatus"] == "ACTIVE",
-                1800,
-                "replicas still being removed",
-            )
-    if table.get("DeletionProtectionEnabled"):
+    ddb = run.client("dynamodb", region)
+
+    def settled() -> bool:
+        table = _ignore_missing(ddb.describe_table, TableName=name)
+        return table is None or table["Table"]["TableStatus"] in ("ACTIVE", "DELETING")
+
+    _poll(settled, _TABLE_CHANGE_S, f"table {name} in {region} is still changing")
+
+
+def _remove_replica(run: _Run, name: str, via: str, region: str) -> None:
+    """Ask the table in `via` to drop its replica in `region`, and wait until it has."""
+    _settle_table(run, via, name)
+    try:
+        run.client("dynamodb", via).update_table(
+            TableName=name, ReplicaUpdates=[{"Delete": {"RegionName": region}}]
+        )
+    except ClientError as exc:  # not (or no longer) a replica of it: DeleteTable does the rest
+        if not (_not_found(exc) or _code(exc) == "ValidationException"):
+            raise
+    _settle_table(run, via, name)
+
+
+def _del_table(run: _Run, r: Resource) -> None:
+    """Delete a table; a global table loses its other replicas first (each in its region)."""
+    ddb = run.client("dynamodb", r.region)
+    if r.parent:  # a replica: the table it replicates drops it, else it is deleted here
+        _remove_replica(run, r.id, r.parent, r.region)
+    else:
+        _settle_table(run, r.region, r.id)
+        table = ddb.describe_table(TableName=r.id)["Table"]
+        for rep in table.get("Replicas", []):
+            if rep["RegionName"] != r.region:
+                _remove_replica(run, r.id, r.region, rep["RegionName"])
+    table = _ignore_missing(ddb.describe_table, TableName=r.id)
+    if table is None or table["Table"]["TableStatus"] == "DELETING":
+        return
+    if table["Table"].get("DeletionProtectionEnabled"):
         ddb.update_table(TableName=r.id, DeletionProtectionEnabled=False)
     ddb.delete_table(TableName=r.id)
 
 
 def _has_table(run: _Run, r: Resource) -> str | None:
+    if not run.wait:
+        from .emulator import global_tables
+
+        global_tables.finish_changes()  # offline: a replica being removed is removed now
     status = run.client("dynamodb", r.region).describe_table(TableName=r.id)["Table"]["TableStatus"]
     return f"deleting: {status}" if status == "DELETING" else status
 
@@ -1582,6 +1602,11 @@ _KINDS: dict[tuple[str, str], _Kind] = {
         2,
         _simple("sesv2", "delete_email_identity", EmailIdentity="{id}"),
         _getter("sesv2", "get_email_identity", "EmailIdentity"),
+    ),
+    ("sesv2", "email-template"): _Kind(
+        2,
+        _simple("sesv2", "delete_email_template", TemplateName="{id}"),
+        _getter("sesv2", "get_email_template", "TemplateName"),
     ),
     ("athena", "workgroup"): _Kind(
         2,

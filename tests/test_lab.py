@@ -175,3 +175,20 @@ def test_moto_server_backend_is_reachable_over_http(tmp_path):
             aws_secret_access_key="x",
         )
         assert other.get_object(Bucket=bucket, Key="hello.txt")["Body"].read() == b"hi"
+
+
+def test_offline_functions_run_with_this_python_and_package_from_this_environment():
+    import io
+    import sys
+    import zipfile
+
+    lab = helpers.start("runtime-check")
+    try:
+        assert lab.runtime == f"python{sys.version_info.major}.{sys.version_info.minor}"
+        names = zipfile.ZipFile(
+            io.BytesIO(lab.package(__file__, requirements=["pillow"]))
+        ).namelist()
+        assert any(n.startswith("PIL/") for n in names)  # bundled, without the network
+        assert not any(n.startswith("boto3/") for n in names)  # the runtime provides it
+    finally:
+        lab.teardown()

@@ -197,6 +197,10 @@ def test_sanitize_file_parses_every_pattern():
         ("'Timestamp': 1735787045123,", "'Timestamp': EPOCH-MS,"),
         ("ApproximateArrivalTimestamp 1735787045.25", "ApproximateArrivalTimestamp EPOCH-S"),
         ("'RequestId': 'AbC123xYz'", "'RequestId': 'REQUEST-ID'"),
+        (
+            "<RequestId>3B8D162D1C78723E</RequestId><HostId>q/+2C5uVBR9=</HostId>",
+            "<RequestId>REQUEST-ID</RequestId><HostId>REQUEST-ID</HostId>",
+        ),
         ("'x-amz-request-id': '4442587FB7D0A2F9'", "'x-amz-request-id': 'REQUEST-ID'"),
         ("'ReceiptHandle': 'AQEBwJnKyrHigUMZj6r=='", "'ReceiptHandle': 'RECEIPT-HANDLE'"),
         ("curl http://127.0.0.1:49321/prod/posts", "curl http://127.0.0.1:PORT/prod/posts"),

@@ -15,6 +15,9 @@ from botocore.config import Config
 BACKENDS = ("moto", "moto-server", "aws")
 OPT_IN_VAR = "LABBOOK_ALLOW_AWS"
 ACCOUNT_VAR = "LABBOOK_AWS_ACCOUNT_ID"
+# an account reached through AWS_ENDPOINT_URL can serve AWS's HTTP data planes (API Gateway,
+# CloudFront, S3 websites) too: their requests go to this address instead of AWS's hosts
+HTTP_ENDPOINT_VAR = "LABBOOK_HTTP_ENDPOINT_URL"
 OFFLINE_ACCOUNT = "123456789012"  # the account id AWS's own documentation uses
 FAKE_CREDENTIALS = {
     "aws_access_key_id": "testing",
@@ -43,6 +46,10 @@ def _client_config(service: str, offline: bool) -> Config:
     if offline and service in ("dynamodb", "dynamodbstreams"):
         # boto3 >= 1.44 sends DynamoDB to account-id endpoints that moto does not route
         kwargs["account_id_endpoint_mode"] = "disabled"
+    if service == "s3":
+        # presigned URLs in SigV4 everywhere (botocore still presigns SigV2 in us-east-1, which
+        # S3 has deprecated): they carry their signing time and a lifetime of at most 7 days
+        kwargs["signature_version"] = "s3v4"
     return Config(**kwargs)
 
 

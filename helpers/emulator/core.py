@@ -16,14 +16,17 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import os
 import threading
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import quote_plus
+from urllib.parse import parse_qs, quote_plus
 
+from . import dax_control, edge, gateway, global_tables, website
 from .delivery import Delivery, SettleReport
+from .http import Front, Request, Response, install_requests_route
 from .lambda_runtime import (
     FunctionSpec,
     Invocation,
@@ -37,6 +40,7 @@ from .lambda_runtime import (
 )
 
 _active: Emulator | None = None
+_ABSENT = object()  # what _patch saw when the attribute did not exist
 _lock = threading.Lock()
 # Queue.add_message hides a queue's mappings from moto while it runs; the notebook and moto's
 # server threads send concurrently, so one at a time (or the mappings come back to the wrong
@@ -58,6 +62,7 @@ class Emulator:
         self.delivery: Delivery | None = None
         self.closed = False  # torn down: nothing more reaches moto's state (logs, records)
         self._patches: list[tuple[Any, str, Any]] = []
+        self.front = Front()
 
     # ---- lifecycle ----------------------------------------------------------------------------
     def install(self) -> None:
@@ -69,7 +74,16 @@ class Emulator:
                     "another offline lab is running in this process: call its teardown() first"
                 )
             _active = self
-        self._install_patches()
+        try:
+            self.front.start(front_port())
+            self._install_patches()
+            install_requests_route(self.front.address, self._patch)
+            self.front.register("control", self._control)
+            for piece in (gateway, edge, website, global_tables, dax_control):
+                piece.install(self)
+        except BaseException:
+            self.uninstall()
+            raise
         self.delivery = Delivery(self)
         self.clock.on_advance(self.delivery.notify)
 
@@ -85,10 +99,14 @@ class Emulator:
         if self.delivery is not None:
             self.delivery.request_stop()
         self.runtime.shutdown()
+        self.front.stop()
         if self.delivery is not None:
             self.delivery.stop()
         for owner, name, original in reversed(self._patches):
-            setattr(owner, name, original)
+            if original is _ABSENT:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
         self._patches.clear()
         from . import mail
 
@@ -96,6 +114,18 @@ class Emulator:
         with _lock:
             if _active is self:
                 _active = None
+
+    def _control(self, request: Request, parts: dict[str, str]) -> Response:
+        """`POST /clock/advance?seconds=N` on control.labbook.localhost: a client that uses this
+        lab as its AWS account waits by moving this lab's clock (see Lab, LABBOOK_HTTP_ENDPOINT_URL)."""
+        query = parse_qs(request.query)
+        if request.method != "POST" or request.path != "/clock/advance" or "seconds" not in query:
+            return Response(
+                404, [("Content-Type", "text/plain")], b"POST /clock/advance?seconds=N\n"
+            )
+        self.clock.advance(float(query["seconds"][0]))
+        body = json.dumps({"now": self.clock.now()}).encode()
+        return Response(200, [("Content-Type", "application/json")], body)
 
     def settle(self, *, timeout: float = 60.0, max_advance_s: float = 6 * 3600) -> SettleReport:
         assert self.delivery is not None
@@ -105,7 +135,8 @@ class Emulator:
         self.notes.append(message)
 
     def _patch(self, owner: Any, name: str, value: Any) -> None:
-        self._patches.append((owner, name, getattr(owner, name)))
+        """Set owner.name (possibly new) until uninstall() puts back what was there."""
+        self._patches.append((owner, name, getattr(owner, name, _ABSENT)))
         setattr(owner, name, value)
 
     def _install_patches(self) -> None:
@@ -657,6 +688,14 @@ class Emulator:
                 stream,
                 [{"timestamp": e.timestamp_ms, "message": e.message.rstrip("\n")} for e in events],
             )
+
+
+def front_port() -> int:
+    """The HTTP front's port: LABBOOK_FRONT_PORT (as `labbook serve --port` sets it), else any."""
+    value = os.environ.get("LABBOOK_FRONT_PORT", "0")
+    if not value.isdigit() or int(value) > 65535:
+        raise ValueError(f"LABBOOK_FRONT_PORT={value!r} must be a port number (0-65535; 0 = any)")
+    return int(value)
 
 
 @contextlib.contextmanager

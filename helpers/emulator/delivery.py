@@ -10,7 +10,8 @@
   a failed batch is retried (up to `MaximumRetryAttempts`) and blocks its shard meanwhile.
 
 Everything runs on one background thread, in lab time: `settle()` waits until nothing can run
-now, then jumps the lab clock to the next scheduled retry or visibility timeout.
+now, then jumps the lab clock to the next scheduled retry or visibility timeout. Other emulator
+pieces schedule their own lab-time work (replication, status changes) through `add_work()`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from .lambda_runtime import INIT_TIMEOUT_S, Invocation, iso_time
 
@@ -43,6 +44,22 @@ class _AsyncItem:
     request_id: str = field(compare=False)
     first_seen: float = field(compare=False)
     attempts: int = field(compare=False, default=0)
+
+
+class PendingWork(Protocol):
+    """Lab-time work an emulator piece schedules; Delivery runs it and settle() waits for it."""
+
+    def next_due(self) -> float | None:
+        """The lab time of the earliest pending step, or None when nothing is pending."""
+        ...
+
+    def run_due(self, now: float) -> bool:
+        """Run every step due by `now`; True when something ran."""
+        ...
+
+    def describe_pending(self) -> list[str]:
+        """What is still waiting, one phrase each, for the settle report."""
+        ...
 
 
 @dataclass
@@ -79,6 +96,7 @@ class Delivery:
         self._running_timeout_s: float | None = None  # the function timeout of what runs now
         self.ran = 0
         self.failed = 0
+        self._works: list[PendingWork] = []
         self._thread = threading.Thread(target=self._run, name="labbook-delivery", daemon=True)
         self._thread.start()
 
@@ -94,6 +112,13 @@ class Delivery:
             )
             self._wake.notify_all()
         return request_id
+
+    def add_work(self, work: PendingWork) -> None:
+        """Run `work` on the delivery thread when due, and make settle() wait for it."""
+        with self._lock:
+            if work not in self._works:
+                self._works.append(work)
+            self._wake.notify_all()
 
     def notify(self) -> None:
         """Something changed (a message, a record, the clock): look again."""
@@ -134,6 +159,11 @@ class Delivery:
                     f"delivery error in asynchronous invocation of {item.function_arn}: {exc!r}"
                 )
             worked = True
+        for work in self._pending_works():
+            try:
+                worked |= work.run_due(now)
+            except Exception as exc:  # one broken piece must not stop the others
+                self.em.note(f"delivery error in {type(work).__name__}: {exc!r}")
         for esm in self.em.event_source_mappings():
             if self._stop:
                 break
@@ -396,6 +426,7 @@ class Delivery:
             if self._async:
                 dues.append(self._async[0].due)
         dues.extend(self.em.sqs_next_visible())
+        dues.extend(d for d in (w.next_due() for w in self._pending_works()) if d is not None)
         return min(dues) if dues else None
 
     def idle(self) -> bool:
@@ -404,8 +435,16 @@ class Delivery:
                 return False
             if self._async and self._async[0].due <= self.em.clock.now():
                 return False
+            works = list(self._works)
             positions, retries = dict(self._positions), dict(self._stream_retry)
+        now = self.em.clock.now()
+        if any((due := w.next_due()) is not None and due <= now for w in works):
+            return False
         return not self.em.runnable_sources(positions, retries)
+
+    def _pending_works(self) -> list[PendingWork]:
+        with self._lock:
+            return list(self._works)
 
     def settle(self, *, timeout: float, max_advance_s: float) -> SettleReport:
         """Run deliveries until quiet, advancing the lab clock over waits up to max_advance_s."""
@@ -432,6 +471,8 @@ class Delivery:
         with self._lock:
             waiting, retries = list(self._async), dict(self._stream_retry)
         report.pending.extend(self.em.describe_pending(waiting, retries))
+        for work in self._pending_works():
+            report.pending.extend(work.describe_pending())
         return report
 
     def _wait_idle(self, deadline: float) -> bool:

@@ -1,4 +1,4 @@
-"""Shared fixtures for the emulator's Lambda tests: one lab per module, deployed handlers, logs.
+"""Shared fixtures for the emulator's tests: one lab per module, clients, deployed handlers, logs.
 
 A test module picks its backends with a module-level `BACKENDS = (...)` (default: moto only);
 a single test can widen that with `@pytest.mark.backends("moto", "moto-server")`. The `lab`
@@ -75,6 +75,18 @@ def _no_silent_delivery_errors(request: pytest.FixtureRequest) -> Iterator[None]
 def trust_policy() -> str:
     """A role trust policy that lets the Lambda service assume the role."""
     return TRUST_POLICY
+
+
+@pytest.fixture(scope="module")
+def s3(lab: helpers.Lab) -> Any:
+    """The lab's S3 client."""
+    return lab.client("s3")
+
+
+@pytest.fixture(scope="module")
+def cf(lab: helpers.Lab) -> Any:
+    """The lab's CloudFront client."""
+    return lab.client("cloudfront")
 
 
 @pytest.fixture(scope="module")

@@ -57,6 +57,17 @@ PATCHED = [
     ("moto.ses.responses", "EmailResponse.send_email", ["self"]),
     ("moto.ses.responses", "EmailResponse._get_param", ["self", "param_name"]),
     ("moto.sesv2.responses", "SESV2Response.send_email", ["self"]),
+    ("moto.sesv2.responses", "SESV2Response.call_action", ["self"]),
+    (
+        "moto.ses.models",
+        "SESBackend.send_raw_email",
+        ["self", "source", "destinations", "raw_data"],
+    ),
+    (
+        "moto.ses.models",
+        "SESBackend.send_bulk_templated_email",
+        ["self", "source", "template", "template_data", "destinations"],
+    ),
     # the lab clock
     ("moto.sqs.models", "unix_time", ["dt"]),
     ("moto.sqs.models", "unix_time_millis", ["dt"]),
@@ -115,6 +126,8 @@ CALLED = [
         ["self", "log_group_name", "log_stream_name", "log_events"],
     ),
     ("moto.core.responses", "BaseResponse._get_param", ["self", "param_name"]),
+    ("moto.core.responses", "BaseResponse._get_action", ["self"]),
+    ("moto.ses.models", "SESBackend._is_verified_address", ["self", "source"]),
 ]
 
 
@@ -142,6 +155,7 @@ def test_moto_keeps_the_module_level_backends_the_emulator_reads():
         ("moto.kinesis.models", "kinesis_backends"),
         ("moto.sns.models", "sns_backends"),
         ("moto.ses.models", "ses_backends"),
+        ("moto.sesv2.urls", "url_paths"),
         ("moto.logs.models", "logs_backends"),
         ("moto.core.exceptions", "JsonRESTError"),
         ("moto.awslambda.exceptions", "UnknownFunctionException"),
@@ -341,7 +355,7 @@ def test_teardown_forgets_the_mail_it_kept():
         ses.verify_email_identity(EmailAddress="news@example.com")
         ses.send_email(
             Source="news@example.com",
-            Destination={"ToAddresses": ["ada@example.com"]},
+            Destination={"ToAddresses": ["success@simulator.amazonses.com"]},  # the sandbox
             Message={
                 "Subject": {"Data": "Both parts"},
                 "Body": {"Text": {"Data": "plain"}, "Html": {"Data": "<p>rich</p>"}},
@@ -352,3 +366,555 @@ def test_teardown_forgets_the_mail_it_kept():
         lab.teardown()
 
     assert mail._PARTS == {}
+
+
+# ---- API Gateway (helpers/emulator/gateway.py) ---------------------------------------------
+GATEWAY_SEAMS = [
+    # patched
+    (
+        "moto.apigateway.models",
+        "RestAPI.create_deployment",
+        ["self", "name", "description", "stage_variables"],
+    ),
+    ("moto.apigateway.models", "RestAPI.apply_patch_operations", ["self", "patch_operations"]),
+    ("moto.apigateway.responses", "APIGatewayResponse.put_integration", ["self"]),
+    ("moto.apigateway.responses", "APIGatewayResponse.create_rest_api", ["self"]),
+    # called
+    (
+        "moto.apigateway.models",
+        "APIGatewayBackend.get_integration",
+        ["self", "function_id", "resource_id", "method_type"],
+    ),
+    ("moto.apigateway.models", "APIGatewayBackend.get_rest_api", ["self", "function_id"]),
+    ("moto.apigateway.models", "Resource.get_path", ["self"]),
+    (
+        "moto.cloudwatch.models",
+        "CloudWatchBackend.put_metric_data",
+        ["self", "namespace", "metric_data"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("module", "name", "params"), GATEWAY_SEAMS, ids=lambda v: str(v))
+def test_gateway_seam_exists_with_a_compatible_signature(module, name, params):
+    target = _resolve(module, name)
+    actual = list(inspect.signature(target).parameters)
+    assert actual[: len(params)] == params, f"{module}.{name}{inspect.signature(target)}"
+
+
+def test_moto_still_lacks_the_flush_stage_cache_route_the_gateway_adds():
+    """If moto grows its own FlushStageCache, the emulator's route must give way to it."""
+    url_paths = _resolve("moto.apigateway.urls", "url_paths")
+    assert isinstance(url_paths, dict)
+    assert not [path for path in url_paths if "cache/data" in path]
+    _resolve("moto.apigateway.models", "apigateway_backends")
+    _resolve("moto.cloudwatch.models", "cloudwatch_backends")
+
+
+def test_the_api_gateway_objects_the_gateway_reads(aws):
+    """Build an API as a learner does, then check the attributes gateway.py reads."""
+    from moto.apigateway.models import apigateway_backends
+    from moto.awslambda.models import lambda_backends
+
+    account, region = "123456789012", "us-east-1"
+    apigw = aws("apigateway")
+    api_id = apigw.create_rest_api(name="a", endpointConfiguration={"types": ["REGIONAL"]})["id"]
+    root = apigw.get_resources(restApiId=api_id)["items"][0]["id"]
+    res = apigw.create_resource(restApiId=api_id, parentId=root, pathPart="{id}")["id"]
+    apigw.put_method(
+        restApiId=api_id,
+        resourceId=res,
+        httpMethod="GET",
+        authorizationType="NONE",
+        apiKeyRequired=True,
+    )
+    apigw.put_integration(
+        restApiId=api_id,
+        resourceId=res,
+        httpMethod="GET",
+        type="MOCK",
+        requestTemplates={"application/json": '{"statusCode": 200}'},
+    )
+    apigw.put_integration_response(
+        restApiId=api_id,
+        resourceId=res,
+        httpMethod="GET",
+        statusCode="200",
+        selectionPattern="2\\d{2}",
+        responseTemplates={"application/json": "{}"},
+        responseParameters={"method.response.header.X": "'y'"},
+    )
+    apigw.put_gateway_response(
+        restApiId=api_id,
+        responseType="DEFAULT_4XX",
+        statusCode="400",
+        responseParameters={"gatewayresponse.header.X": "'y'"},
+        responseTemplates={"application/json": "{}"},
+    )
+    deployment = apigw.create_deployment(restApiId=api_id, stageName="prod")["id"]
+    apigw.update_stage(
+        restApiId=api_id,
+        stageName="prod",
+        patchOperations=[
+            {"op": "replace", "path": "/cacheClusterEnabled", "value": "true"},
+            {"op": "replace", "path": "/~1{id}/GET/caching/enabled", "value": "true"},
+        ],
+    )
+    key = apigw.create_api_key(name="k", enabled=True)
+    plan = apigw.create_usage_plan(
+        name="p",
+        apiStages=[{"apiId": api_id, "stage": "prod"}],
+        throttle={"rateLimit": 1.0, "burstLimit": 2},
+        quota={"limit": 5, "period": "DAY"},
+    )
+    apigw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+
+    backend = apigateway_backends[account][region]
+    api = backend.apis[api_id]
+    _attrs(
+        api,
+        [
+            "id",
+            "name",
+            "resources",
+            "stages",
+            "deployments",
+            "binaryMediaTypes",
+            "api_key_source",
+            "endpoint_configuration",
+            "gateway_responses",
+            "disableExecuteApiEndpoint",
+            "authorizers",
+        ],
+    )
+    assert api.endpoint_configuration["types"] == ["REGIONAL"]
+    resource = api.resources[res]
+    _attrs(resource, ["id", "resource_methods"])
+    assert resource.get_path() == "/{id}"
+    method = resource.resource_methods["GET"]
+    _attrs(
+        method,
+        ["http_method", "authorization_type", "authorizer_id", "api_key_required"],
+    )
+    assert method.api_key_required is True
+    integration = method.method_integration
+    _attrs(
+        integration,
+        [
+            "integration_type",
+            "uri",
+            "http_method",
+            "credentials",
+            "cache_key_parameters",
+            "cache_namespace",
+            "request_templates",
+            "request_parameters",
+            "timeout_in_millis",
+            "integration_responses",
+        ],
+    )
+    response = integration.integration_responses["200"]
+    _attrs(
+        response,
+        ["status_code", "selection_pattern", "response_templates", "response_parameters"],
+    )
+    assert response.response_parameters == {"method.response.header.X": "'y'"}
+    gateway_response = api.gateway_responses["DEFAULT_4XX"]
+    _attrs(gateway_response, ["status_code", "response_parameters", "response_templates"])
+    stage = api.stages["prod"]
+    _attrs(stage, ["name", "deployment_id", "variables", "method_settings"])
+    assert stage.deployment_id == deployment
+    assert stage.cache_cluster_enabled is True
+    assert stage.method_settings["~1{id}/GET"]["cachingEnabled"] is True
+    assert stage.method_settings["~1{id}/GET"]["cacheTtlInSeconds"] == 300
+    api_key = backend.keys[key["id"]]
+    _attrs(api_key, ["id", "value", "enabled"])
+    usage_plan = backend.usage_plans[plan["id"]]
+    assert usage_plan.api_stages == [{"apiId": api_id, "stage": "prod"}]
+    assert usage_plan.throttle == {"rateLimit": 1.0, "burstLimit": 2}
+    assert usage_plan.quota["limit"] == 5
+    assert key["id"] in backend.usage_plan_keys[plan["id"]]
+
+    # a Lambda permission, as gateway.py reads it from the function's policy
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("app.py", "def handler(e, c): return e\n")
+    role = aws("iam").create_role(RoleName="gw", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    lambda_ = aws("lambda")
+    lambda_.create_function(
+        FunctionName="gwf",
+        Runtime="python3.12",
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": buf.getvalue()},
+    )
+    source = f"arn:aws:execute-api:{region}:{account}:{api_id}/*/GET/*"
+    lambda_.add_permission(
+        FunctionName="gwf",
+        StatementId="apigw",
+        Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=source,
+    )
+    fn = lambda_backends[account][region].get_function("gwf")
+    (statement,) = fn.policy.statements
+    assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    assert statement["Condition"] == {"ArnLike": {"AWS:SourceArn": source}}
+    assert statement["Resource"] == fn.function_arn
+    assert statement["Action"] == "lambda:InvokeFunction"
+
+
+def test_cloudwatch_keeps_metric_timestamps_naive_utc(aws):
+    """gateway.py stamps metrics with naive UTC datetimes, as moto stores put_metric_data's."""
+    from datetime import datetime, timezone
+
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    aws("cloudwatch").put_metric_data(
+        Namespace="X",
+        MetricData=[{"MetricName": "m", "Value": 1, "Timestamp": datetime.now(timezone.utc)}],
+    )
+    (datum,) = cloudwatch_backends["123456789012"]["us-east-1"].metric_data
+    assert datum.timestamp.tzinfo is None
+
+
+def test_the_gateway_patches_are_removed_on_teardown():
+    from moto.apigateway import models, responses, urls
+
+    import helpers
+
+    before = (
+        models.RestAPI.create_deployment,
+        models.RestAPI.apply_patch_operations,
+        responses.APIGatewayResponse.put_integration,
+        responses.APIGatewayResponse.create_rest_api,
+        urls.url_paths,
+    )
+    lab = helpers.start("seams-gateway")
+    try:
+        assert urls.url_paths is not before[-1]
+    finally:
+        lab.teardown()
+
+    assert (
+        models.RestAPI.create_deployment,
+        models.RestAPI.apply_patch_operations,
+        responses.APIGatewayResponse.put_integration,
+        responses.APIGatewayResponse.create_rest_api,
+        urls.url_paths,
+    ) == before
+
+
+# ---- DynamoDB global tables (helpers/emulator/global_tables.py) -------------------------------
+GLOBAL_TABLE_SEAMS = [
+    # patched
+    ("moto.dynamodb.responses", "DynamoHandler.update_table", ["self"]),
+    ("moto.dynamodb.models", "DynamoDBBackend.delete_table", ["self", "name"]),
+    ("moto.dynamodb.models", "DynamoDBBackend.transact_write_items", ["self", "transact_items"]),
+    ("moto.dynamodb.models.table", "Table.describe", ["self", "base_key"]),
+    ("moto.dynamodb.models.table", "StreamShard.add", ["self", "old", "new"]),
+    # called
+    ("moto.dynamodb.models", "DynamoDBBackend.get_table", ["self", "table_name"]),
+    (
+        "moto.dynamodb.models",
+        "DynamoDBBackend.create_table",
+        [
+            "self",
+            "name",
+            "schema",
+            "throughput",
+            "attr",
+            "global_indexes",
+            "indexes",
+            "streams",
+            "billing_mode",
+            "sse_specification",
+            "tags",
+            "deletion_protection_enabled",
+            "warm_throughput",
+        ],
+    ),
+    ("moto.dynamodb.models.table", "Table.set_stream_specification", ["self", "streams"]),
+    ("moto.dynamodb.models.table", "Table.get_item", ["self", "hash_key", "range_key"]),
+    ("moto.dynamodb.models.table", "Table.delete_item", ["self", "hash_key", "range_key"]),
+    (
+        "moto.applicationautoscaling.models",
+        "ApplicationAutoscalingBackend.describe_scalable_targets",
+        ["self", "namespace", "r_ids", "dimension"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("module", "name", "params"), GLOBAL_TABLE_SEAMS, ids=lambda v: str(v))
+def test_global_table_seam_exists_with_a_compatible_signature(module, name, params):
+    target = _resolve(module, name)
+    actual = list(inspect.signature(target).parameters)
+    assert actual[: len(params)] == params, f"{module}.{name}{inspect.signature(target)}"
+
+
+def test_the_dynamodb_objects_global_tables_read(aws):
+    """Tables, items, stream shards and the UpdateTable handler keep what global tables use."""
+    from moto.applicationautoscaling.models import applicationautoscaling_backends
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.responses import DynamoHandler
+
+    ddb = aws("dynamodb")
+    ddb.create_table(
+        TableName="g",
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "idx",
+                "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    ddb.put_item(TableName="g", Item={"k": {"S": "x"}})
+    backend = dynamodb_backends["123456789012"]["us-east-1"]
+    table = backend.tables["g"]
+    _attrs(
+        table,
+        [
+            "name",
+            "account_id",
+            "region_name",
+            "items",
+            "stream_shard",
+            "stream_specification",
+            "billing_mode",
+            "throughput",
+            "schema",
+            "attr",
+            "global_indexes",
+            "indexes",
+            "sse_specification",
+            "ttl",
+        ],
+    )
+    _attrs(backend, ["account_id", "region_name", "tables"])
+    _attrs(table.stream_shard, ["table", "items"])
+    assert table.stream_shard.items[0].record["awsRegion"]
+    (item,) = table.all_items()
+    _attrs(item, ["hash_key", "range_key"])
+    assert table.items[item.hash_key] is item  # hash-only tables keep the item itself
+    assert {"IndexName", "KeySchema", "Projection"} <= set(table.global_indexes[0].describe())
+    # the UpdateTable handler reads its request from attributes moto sets per request
+    from moto.core.responses import BaseResponse
+
+    setup = inspect.getsource(BaseResponse.setup_class)
+    assert "self.region =" in setup and "self.current_account =" in setup
+    assert "self.body =" in inspect.getsource(DynamoHandler.call_action)
+    assert isinstance(inspect.getattr_static(DynamoHandler, "dynamodb_backend"), property)
+    _attrs(applicationautoscaling_backends["123456789012"]["us-east-1"], ["targets"])
+
+
+def test_the_global_table_patches_are_removed_on_teardown():
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models import table as table_models
+    from moto.dynamodb.responses import DynamoHandler
+
+    import helpers
+
+    def seams():
+        return (
+            DynamoHandler.update_table,
+            DynamoDBBackend.delete_table,
+            DynamoDBBackend.transact_write_items,
+            table_models.Table.describe,
+            table_models.StreamShard.add,
+        )
+
+    before = seams()
+    lab = helpers.start("seams-global-tables")
+    try:
+        assert DynamoHandler.update_table is not before[0]
+    finally:
+        lab.teardown()
+
+    assert seams() == before
+
+
+# ---- CloudFront's edge, S3's website and REST endpoints (edge.py, website.py, s3_access.py) ------
+EDGE_PATCHED = [
+    ("moto.cloudfront.models", "Origin.__init__", ["self", "origin"]),
+    ("moto.cloudfront.models", "DefaultCacheBehaviour.__init__", ["self", "config"]),
+    (
+        "moto.cloudfront.models",
+        "CloudFrontBackend.create_invalidation",
+        ["self", "dist_id", "paths", "caller_ref"],
+    ),
+    ("moto.s3.models", "S3Backend.create_bucket", ["self", "bucket_name", "region_name"]),
+    ("moto.s3.models", "S3Backend.put_bucket_policy", ["self", "bucket_name", "policy"]),
+    ("moto.s3.responses", "S3Response._key_response", ["self", "request", "full_url"]),
+]
+EDGE_CALLED = [
+    (
+        "moto.s3.models",
+        "PublicAccessBlock",
+        [
+            "block_public_acls",
+            "ignore_public_acls",
+            "block_public_policy",
+            "restrict_public_buckets",
+        ],
+    ),
+    ("moto.s3.models", "S3Backend.get_bucket", ["self", "bucket_name"]),
+    (
+        "moto.cloudwatch.models",
+        "CloudWatchBackend.put_metric_data",
+        ["self", "namespace", "metric_data"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("module", "name", "params"), EDGE_PATCHED + EDGE_CALLED, ids=str)
+def test_edge_and_s3_seams_exist_with_compatible_signatures(module, name, params):
+    target = _resolve(module, name)
+    assert callable(target), f"{module}.{name} is no longer callable"
+    actual = list(inspect.signature(target).parameters)
+    assert actual[: len(params)] == params, f"{module}.{name}{inspect.signature(target)}"
+
+
+def test_the_s3_cloudfront_and_cloudwatch_state_the_edge_reads(aws):
+    """Build a website bucket, a distribution with OAC, an invalidation and a metric through the
+    API, then check the moto objects carry what edge/website/s3_access read."""
+    from moto.cloudfront.models import cloudfront_backends
+    from moto.cloudwatch.models import MetricAggregatedDatum, cloudwatch_backends
+    from moto.s3.models import FakeKey, s3_backends
+    from moto.s3control.models import s3control_backends
+
+    account = "123456789012"
+    s3 = aws("s3")
+    s3.create_bucket(Bucket="edge-seams", ObjectOwnership="ObjectWriter")
+    s3.put_object(
+        Bucket="edge-seams",
+        Key="index.html",
+        Body=b"<h1>x</h1>",
+        ContentType="text/html",
+        CacheControl="max-age=60",
+        Metadata={"k": "v"},
+        ACL="public-read",
+    )
+    s3.put_bucket_website(
+        Bucket="edge-seams", WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}}
+    )
+    s3.put_bucket_policy(Bucket="edge-seams", Policy='{"Version": "2012-10-17", "Statement": []}')
+    s3.put_public_access_block(
+        Bucket="edge-seams", PublicAccessBlockConfiguration={"IgnorePublicAcls": True}
+    )
+    aws("s3control").put_public_access_block(
+        AccountId=account, PublicAccessBlockConfiguration={"RestrictPublicBuckets": True}
+    )
+
+    assert s3_backends.bucket_accounts["edge-seams"] == ("aws", account)
+    bucket = s3_backends[account]["aws"].buckets["edge-seams"]
+    _attrs(bucket, ["name", "account_id", "keys", "acl"])
+    assert bucket.policy == b'{"Version": "2012-10-17", "Statement": []}'
+    assert b"<Suffix>index.html</Suffix>" in bucket.website_configuration
+    assert bucket.public_access_block.ignore_public_acls is True
+    assert bucket.ownership_rule == "ObjectWriter"
+    key = bucket.keys.get("index.html")
+    assert isinstance(key, FakeKey)
+    _attrs(key, ["etag", "last_modified", "size", "value", "encryption", "version_id"])
+    assert key.acl.public_read is True
+    assert key.metadata["content-type"] == "text/html"
+    assert key.metadata["cache-control"] == "max-age=60"
+    assert key.metadata["x-amz-meta-k"] == "v"
+    account_block = s3control_backends[account]["aws"].public_access_block
+    assert account_block.restrict_public_buckets is True
+
+    cf = aws("cloudfront")
+    oac = cf.create_origin_access_control(
+        OriginAccessControlConfig={
+            "Name": "o",
+            "SigningProtocol": "sigv4",
+            "SigningBehavior": "always",
+            "OriginAccessControlOriginType": "s3",
+        }
+    )["OriginAccessControl"]["Id"]
+    behaviour = {
+        "TargetOriginId": "s3",
+        "ViewerProtocolPolicy": "redirect-to-https",
+        "MinTTL": 0,
+        "ForwardedValues": {"QueryString": True, "Cookies": {"Forward": "none"}},
+    }
+    dist_id = cf.create_distribution(
+        DistributionConfig={
+            "CallerReference": "edge-seams",
+            "Comment": "",
+            "Enabled": True,
+            "DefaultRootObject": "index.html",
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": "s3",
+                        "DomainName": "edge-seams.s3.us-east-1.amazonaws.com",
+                        "S3OriginConfig": {"OriginAccessIdentity": ""},
+                        "OriginAccessControlId": oac,
+                    }
+                ],
+            },
+            "DefaultCacheBehavior": behaviour,
+            "CacheBehaviors": {"Quantity": 1, "Items": [{**behaviour, "PathPattern": "/a/*"}]},
+            "CustomErrorResponses": {
+                "Quantity": 1,
+                "Items": [{"ErrorCode": 404, "ResponsePagePath": "/index.html"}],
+            },
+        }
+    )["Distribution"]["Id"]
+    invalidation_id = cf.create_invalidation(
+        DistributionId=dist_id,
+        InvalidationBatch={"Paths": {"Quantity": 1, "Items": ["/*"]}, "CallerReference": "r"},
+    )["Invalidation"]["Id"]
+
+    backend = cloudfront_backends[account]["aws"]
+    dist = backend.distributions[dist_id]
+    _attrs(dist, ["id", "arn", "domain_name", "distribution_config"])
+    config = dist.distribution_config
+    assert (config.Enabled, config.DefaultRootObject) == (True, "index.html")
+    origin = config.Origins["Items"][0]
+    _attrs(origin, ["id", "domain_name", "origin_path", "s3_access_identity", "custom_headers"])
+    for cache_behaviour in (config.DefaultCacheBehavior, config.CacheBehaviors["Items"][0]):
+        _attrs(
+            cache_behaviour,
+            [
+                "target_origin_id",
+                "viewer_protocol_policy",
+                "forwarded_values",
+                "min_ttl",
+                "default_ttl",
+                "max_ttl",
+                "cache_policy_id",
+            ],
+        )
+        assert cache_behaviour.allowed_methods.items == ["HEAD", "GET"]
+        assert cache_behaviour.allowed_methods.cached_methods["Items"] == ["GET", "HEAD"]
+        assert cache_behaviour.trusted_key_groups.enabled is False
+        assert cache_behaviour.trusted_signers.enabled is False
+        assert vars(cache_behaviour.forwarded_values)["QueryString"] is True
+    assert config.CacheBehaviors["Items"][0].path_pattern == "/a/*"
+    assert config.CustomErrorResponses["Items"][0]["ErrorCode"] == 404
+    assert backend.origin_access_controls[oac].signing_behavior == "always"
+    invalidation = backend.get_invalidation(dist_id, invalidation_id)
+    _attrs(invalidation, ["status", "create_time", "paths"])
+
+    aws("cloudwatch").put_metric_data(
+        Namespace="AWS/CloudFront",
+        MetricData=[
+            {
+                "MetricName": "Requests",
+                "StatisticValues": {"Sum": 1, "Minimum": 1, "Maximum": 1, "SampleCount": 1},
+            }
+        ],
+    )
+    datum = cloudwatch_backends[account]["us-east-1"].metric_data[-1]
+    assert isinstance(datum, MetricAggregatedDatum)
+    _attrs(datum, ["sum", "min", "max", "sample_count", "timestamp", "dimensions", "unit"])

@@ -4,8 +4,18 @@ Contract: SES SendEmail (a message may carry both a Text and an Html body: the r
 client shows one of them, both are sent), SendTemplatedEmail and SESv2 SendEmail with
 `Content.Template` (`{{tag}}` replaced from TemplateData), SendRawEmail (the MIME message as
 given), and MessageRejected ("Email address is not verified") for an unverified sender.
+
+The sandbox every new account starts in, per region: mail goes only to verified identities
+(addresses or domains) and to the mailbox simulator; any other recipient is MessageRejected,
+"Email address is not verified. The following identities failed the check in region
+US-EAST-1: <identities>". SESv2 PutAccountDetails with ProductionAccessEnabled lifts that rule
+(GetAccount reports ProductionAccessEnabled and the sending quota: 200 a day, 1 a second in
+the sandbox); the sender must still be verified. SESv2 email templates share SES v1's store.
 https://docs.aws.amazon.com/ses/latest/APIReference/API_SendEmail.html
 https://docs.aws.amazon.com/ses/latest/dg/send-personalized-email-api.html
+https://docs.aws.amazon.com/ses/latest/dg/request-production-access.html
+https://docs.aws.amazon.com/ses/latest/dg/send-an-email-from-console.html (mailbox simulator)
+https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_PutAccountDetails.html
 """
 
 from __future__ import annotations
@@ -19,12 +29,18 @@ from botocore.exceptions import ClientError
 BACKENDS = ("moto", "moto-server")
 SENDER = "news@example.com"
 READER = "ada@example.com"
+STRANGER = "stranger@example.org"
+REJECTED = (
+    "Email address is not verified. The following identities failed the check in region US-EAST-1: "
+)
 
 
 @pytest.fixture(scope="module")
 def ses(lab):
+    """The sender and, as the sandbox requires, the recipients are verified identities."""
     ses = lab.client("ses")
-    ses.verify_email_identity(EmailAddress=SENDER)
+    for address in (SENDER, READER, "bob@example.com"):
+        ses.verify_email_identity(EmailAddress=address)
     return ses
 
 
@@ -185,7 +201,7 @@ def test_sesv2_inline_template_is_rendered(lab, ses):
 def test_an_unverified_sender_is_rejected(lab, ses, api):
     """MessageRejected, and nothing lands in the outbox."""
     before = len(lab.outbox())
-    stranger = "stranger@example.org"
+    stranger = STRANGER
 
     with pytest.raises(ClientError) as err:
         if api == "ses":
@@ -213,6 +229,7 @@ def test_an_unverified_sender_is_rejected(lab, ses, api):
             )
 
     assert err.value.response["Error"]["Code"] == "MessageRejected"
+    assert err.value.response["Error"]["Message"] == REJECTED + stranger
     assert len(lab.outbox()) == before
 
 
@@ -230,3 +247,188 @@ def test_mail_sent_from_a_lambda_handler_reaches_the_outbox(lab, ses, deploy):
     assert mail["subject"] == "Welcome, Ada"
     assert mail["text"] == "Hello Ada, thanks for subscribing."
     assert mail["html"] == "<p>Hello <b>Ada</b>, thanks for subscribing.</p>"
+
+
+def _send(lab, api, to, *, source=SENDER):
+    """One message to `to` through one of SES's send operations; returns the message id."""
+    ses, v2 = lab.client("ses"), lab.client("sesv2")
+    simple = {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}}
+    if api == "ses":
+        return ses.send_email(Source=source, Destination={"ToAddresses": [to]}, Message=simple)[
+            "MessageId"
+        ]
+    if api == "ses-raw":
+        message = EmailMessage()
+        message["Subject"], message["From"], message["To"] = "raw", source, to
+        message.set_content("raw")
+        return ses.send_raw_email(RawMessage={"Data": message.as_bytes()})["MessageId"]
+    if api == "ses-bulk":
+        resp = ses.send_bulk_templated_email(
+            Source=source,
+            Template=_template(lab),
+            DefaultTemplateData=json.dumps({"name": "you"}),
+            Destinations=[{"Destination": {"ToAddresses": [to]}}],
+        )
+        return resp["Status"][0]["MessageId"]
+    if api == "sesv2":
+        content = {"Simple": simple}
+    else:
+        content = {"Template": {"TemplateName": _template(lab), "TemplateData": "{}"}}
+    return v2.send_email(
+        FromEmailAddress=source, Destination={"ToAddresses": [to]}, Content=content
+    )["MessageId"]
+
+
+def _template(lab):
+    name = lab.name("sandbox-template")
+    v2 = lab.client("sesv2")
+    try:
+        v2.get_email_template(TemplateName=name)
+    except v2.exceptions.NotFoundException:
+        v2.create_email_template(
+            TemplateName=name, TemplateContent={"Subject": "Hi {{name}}", "Text": "Hello"}
+        )
+    return name
+
+
+SEND_APIS = ["ses", "ses-raw", "ses-bulk", "sesv2", "sesv2-template"]
+
+
+@pytest.mark.parametrize("api", SEND_APIS)
+def test_the_sandbox_rejects_an_unverified_recipient(lab, ses, api):
+    """GIVEN an account in the sandbox and a verified sender WHEN a message goes to an
+    unverified address THEN MessageRejected, in AWS's words, and the outbox is unchanged."""
+    before = len(lab.outbox())
+
+    with pytest.raises(ClientError) as err:
+        _send(lab, api, STRANGER)
+
+    assert err.value.response["Error"]["Code"] == "MessageRejected"
+    assert err.value.response["Error"]["Message"] == REJECTED + STRANGER
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert len(lab.outbox()) == before
+
+
+def test_the_rejection_names_every_identity_that_failed(lab, ses):
+    with pytest.raises(ClientError) as err:
+        ses.send_email(
+            Source="nobody@example.net",
+            Destination={"ToAddresses": [READER, STRANGER], "BccAddresses": ["eve@example.org"]},
+            Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}},
+        )
+
+    assert err.value.response["Error"]["Message"] == (
+        REJECTED + "nobody@example.net, stranger@example.org, eve@example.org"
+    )
+
+
+@pytest.mark.parametrize(
+    "to",
+    [
+        "success@simulator.amazonses.com",
+        "bounce@simulator.amazonses.com",
+        "complaint@simulator.amazonses.com",
+        "suppressionlist@simulator.amazonses.com",
+        "ooto@simulator.amazonses.com",
+        "success+welcome-42@simulator.amazonses.com",
+    ],
+)
+def test_the_sandbox_accepts_the_mailbox_simulator(lab, ses, to):
+    message_id = _send(lab, "sesv2-template", to)
+
+    assert _mail(lab, message_id)["destinations"]["ToAddresses"] == [to]
+
+
+def test_the_sandbox_does_not_accept_other_simulator_names(lab, ses):
+    with pytest.raises(ClientError) as err:
+        _send(lab, "ses", "anything@simulator.amazonses.com")
+
+    assert err.value.response["Error"]["Code"] == "MessageRejected"
+
+
+def test_a_verified_domain_admits_every_address_in_it(lab, ses):
+    ses.verify_domain_identity(Domain="readers.example")
+
+    message_id = _send(lab, "ses", "grace@readers.example")
+
+    assert _mail(lab, message_id)["destinations"]["ToAddresses"] == ["grace@readers.example"]
+
+
+def test_production_access_lifts_the_recipient_rule_only(lab, ses):
+    """GIVEN the sandbox (GetAccount: no production access, 200 a day, 1 a second) WHEN
+    production access is granted THEN unverified recipients get mail, and an unverified sender
+    is still rejected."""
+    v2 = lab.client("sesv2")
+    account = v2.get_account()
+    assert account["ProductionAccessEnabled"] is False
+    assert account["SendQuota"]["Max24HourSend"] == 200
+    assert account["SendQuota"]["MaxSendRate"] == 1
+
+    v2.put_account_details(
+        MailType="TRANSACTIONAL",
+        WebsiteURL="https://blog.example.com",
+        UseCaseDescription="Welcome emails to readers who subscribed on the blog",
+        ProductionAccessEnabled=True,
+    )
+    try:
+        account = v2.get_account()
+        assert account["ProductionAccessEnabled"] is True
+        assert account["Details"]["MailType"] == "TRANSACTIONAL"
+        message_id = _send(lab, "sesv2", STRANGER)
+        assert _mail(lab, message_id)["destinations"]["ToAddresses"] == [STRANGER]
+        with pytest.raises(ClientError) as err:
+            _send(lab, "sesv2", STRANGER, source="nobody@example.net")
+        assert err.value.response["Error"]["Message"] == REJECTED + "nobody@example.net"
+    finally:  # back to the sandbox for the rest of this module
+        v2.put_account_details(
+            MailType="TRANSACTIONAL",
+            WebsiteURL="https://blog.example.com",
+            ProductionAccessEnabled=False,
+        )
+    assert v2.get_account()["ProductionAccessEnabled"] is False
+
+
+def test_production_access_is_per_region(lab, ses):
+    lab.client("sesv2").put_account_details(
+        MailType="MARKETING", WebsiteURL="https://blog.example.com", ProductionAccessEnabled=True
+    )
+    try:
+        assert lab.client("sesv2", "eu-west-1").get_account()["ProductionAccessEnabled"] is False
+    finally:
+        lab.client("sesv2").put_account_details(
+            MailType="MARKETING",
+            WebsiteURL="https://blog.example.com",
+            ProductionAccessEnabled=False,
+        )
+
+
+def test_sesv2_email_templates_share_the_v1_store(lab, ses):
+    """CreateEmailTemplate, Get, Update, List and Delete; AlreadyExists and NotFound as SESv2
+    names them; a template created with SESv2 is the one SES v1 sees."""
+    v2 = lab.client("sesv2")
+    name = lab.name("crud-template")
+    content = {"Subject": "Welcome, {{name}}", "Text": "Hi {{name}}", "Html": "<p>Hi {{name}}</p>"}
+
+    v2.create_email_template(TemplateName=name, TemplateContent=content)
+
+    assert v2.get_email_template(TemplateName=name)["TemplateContent"] == content
+    assert ses.get_template(TemplateName=name)["Template"]["SubjectPart"] == "Welcome, {{name}}"
+    assert name in [t["TemplateName"] for t in v2.list_email_templates()["TemplatesMetadata"]]
+    with pytest.raises(v2.exceptions.AlreadyExistsException):
+        v2.create_email_template(TemplateName=name, TemplateContent=content)
+    v2.update_email_template(TemplateName=name, TemplateContent={**content, "Subject": "Hello"})
+    assert v2.get_email_template(TemplateName=name)["TemplateContent"]["Subject"] == "Hello"
+    v2.delete_email_template(TemplateName=name)
+    with pytest.raises(v2.exceptions.NotFoundException):
+        v2.get_email_template(TemplateName=name)
+
+
+def test_sesv2_send_with_a_missing_template_is_not_found(lab, ses):
+    v2 = lab.client("sesv2")
+
+    with pytest.raises(v2.exceptions.NotFoundException):
+        v2.send_email(
+            FromEmailAddress=SENDER,
+            Destination={"ToAddresses": [READER]},
+            Content={"Template": {"TemplateName": lab.name("no-such"), "TemplateData": "{}"}},
+        )

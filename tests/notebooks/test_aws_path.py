@@ -1,10 +1,12 @@
 """Every course notebook also runs on the `aws` backend, against a stand-in account.
 
 No test may reach a real account, but the real-account path must not rot: the opt-in, the account
-banner, real waits (`lab.clock.advance`), polling `settle(until=...)`, the ownership-guarded
-teardown and its sweep by run tag. Here a separate process serves a lab on moto-server (with the
+banner, waits (`lab.clock.advance`), polling `settle(until=...)`, the ownership-guarded teardown
+and its sweep by run tag. Where the kernel would sleep on AWS, it moves the stand-in's lab clock
+instead (through LABBOOK_HTTP_ENDPOINT_URL), so minutes of AWS waiting take no time. Here a separate process serves a lab on moto-server (with the
 emulator, so handlers run) and the notebook's kernel reaches it as `aws`, through
-AWS_ENDPOINT_URL, over HTTP only, with a run record in a temporary LABBOOK_HOME.
+AWS_ENDPOINT_URL (and its API Gateway and CloudFront hosts through LABBOOK_HTTP_ENDPOINT_URL),
+over HTTP only, with a run record in a temporary LABBOOK_HOME.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ ACCOUNT = """
 import signal
 import helpers
 lab = helpers.start("stand-in-account", backend="moto-server")
-print(lab.endpoint_url, flush=True)
+print(lab.endpoint_url, lab.http_endpoint, flush=True)
 signal.sigwait([signal.SIGTERM])
 lab.teardown()
 """
@@ -35,9 +37,11 @@ lab.teardown()
 def account_url():
     proc = subprocess.Popen([sys.executable, "-c", ACCOUNT], stdout=subprocess.PIPE, text=True)
     try:
-        url = proc.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:"), "the stand-in account did not start"
-        yield url
+        urls = proc.stdout.readline().split()
+        assert urls and urls[0].startswith("http://127.0.0.1:"), (
+            "the stand-in account did not start"
+        )
+        yield urls
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -52,7 +56,8 @@ def test_notebook_runs_on_the_aws_backend(path, account_url, tmp_path):
         LABBOOK_ALLOW_AWS="1",
         LABBOOK_AWS_ACCOUNT_ID="123456789012",
         LABBOOK_HOME=str(tmp_path),
-        AWS_ENDPOINT_URL=account_url,
+        AWS_ENDPOINT_URL=account_url[0],
+        LABBOOK_HTTP_ENDPOINT_URL=account_url[1],
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_DEFAULT_REGION="us-east-1",

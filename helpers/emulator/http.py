@@ -1,0 +1,245 @@
+"""AWS's HTTP data planes on 127.0.0.1: API Gateway, CloudFront and S3 website endpoints.
+
+A lab's notebook sends plain HTTP requests to AWS URLs
+(`https://{api}.execute-api.{region}.amazonaws.com/{stage}/...`,
+`https://{id}.cloudfront.net/...`, `http://{bucket}.s3-website-{region}.amazonaws.com/`).
+Offline, `Front` serves those hosts on one loopback port and routes each request by its Host
+header to the service that answers it: `gateway`, `edge`, `website` or `s3` (S3's REST endpoint,
+for anonymous and presigned requests). `install_requests_route`
+makes the `requests` library send those hosts to the front (keeping the Host header), so the
+notebook's code is the code it would run against AWS; curl reaches the same front with
+`-H 'Host: ...'`, and a browser reaches the default host at the front's own address.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from requests.structures import CaseInsensitiveDict
+
+# which service answers a host: (kind, pattern); the groups name the API, distribution or bucket
+HOSTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "gateway",
+        re.compile(r"^(?P<api_id>[a-z0-9]+)\.execute-api\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$"),
+    ),
+    ("edge", re.compile(r"^(?P<domain>[a-z0-9]+\.cloudfront\.net)$")),
+    (
+        "website",
+        re.compile(
+            r"^(?P<bucket>[a-z0-9][a-z0-9.-]*)\.s3-website[-.](?P<region>[a-z0-9-]+)\.amazonaws\.com$"
+        ),
+    ),
+    # the lab itself, for a client that reaches this lab as its AWS account (a stand-in): the
+    # lab clock moves when that client waits (`Clock.advance`)
+    ("control", re.compile(r"^control\.labbook\.localhost$")),
+    # S3's REST endpoints, for requests a browser or curl makes (anonymous or presigned);
+    # boto3 reaches S3 through the backend and never comes here
+    ("s3", re.compile(r"^s3(?:[.-](?P<region>[a-z0-9-]+))?\.amazonaws\.com$")),
+    (
+        "s3",
+        re.compile(
+            r"^(?P<bucket>[a-z0-9][a-z0-9.-]*)\.s3(?:[.-](?P<region>[a-z0-9-]+))?\.amazonaws\.com$"
+        ),
+    ),
+)
+
+
+def classify(host: str) -> tuple[str, dict[str, str]] | None:
+    """(service, the host's parts) for a host the front serves, else None."""
+    host = host.split(":", 1)[0].lower().rstrip(".")
+    for kind, pattern in HOSTS:
+        match = pattern.match(host)
+        if match:
+            return kind, match.groupdict()
+    return None
+
+
+@dataclass
+class Request:
+    """One viewer request as the service receives it."""
+
+    method: str
+    url: str  # as the client sent it: scheme://host/path?query (path and query still encoded)
+    headers: CaseInsensitiveDict = field(default_factory=CaseInsensitiveDict)
+    body: bytes = b""
+    source_ip: str = "127.0.0.1"
+
+    @property
+    def host(self) -> str:
+        return (urlsplit(self.url).hostname or "").lower()
+
+    @property
+    def path(self) -> str:
+        """The path, percent-encoded as sent ('/' when empty)."""
+        return urlsplit(self.url).path or "/"
+
+    @property
+    def query(self) -> str:
+        """The raw query string, without '?'."""
+        return urlsplit(self.url).query
+
+
+@dataclass
+class Response:
+    """What the service answers; headers may repeat (Set-Cookie), so they are a list."""
+
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.headers:
+            if key.lower() == name.lower():
+                return value
+        return None
+
+
+Handler = Callable[[Request, dict[str, str]], Response]
+
+
+def not_found_host(host: str) -> Response:
+    """What AWS answers for a host that resolves but names nothing (DNS would fail for most)."""
+    return Response(
+        404,
+        [("Content-Type", "text/plain")],
+        f"no API, distribution or website answers {host!r} in this lab\n".encode(),
+    )
+
+
+class Front:
+    """One loopback HTTP server for every AWS HTTP data plane of a lab."""
+
+    def __init__(self) -> None:
+        self.services: dict[str, Handler] = {}
+        self.default_host: str | None = None  # what a browser at the front's own address sees
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def register(self, kind: str, handler: Handler) -> None:
+        self.services[kind] = handler
+
+    def dispatch(self, request: Request) -> Response:
+        found = classify(request.host)
+        if found is None and self.default_host:
+            parts = urlsplit(request.url)
+            request.url = parts._replace(netloc=self.default_host).geturl()
+            found = classify(self.default_host)
+        if found is None or found[0] not in self.services:
+            return not_found_host(request.host)
+        kind, parts = found
+        return self.services[kind](request, parts)
+
+    # ---- the loopback server ---------------------------------------------------------------
+    @property
+    def address(self) -> str:
+        """host:port of the running front."""
+        assert self._server is not None, "the front is not running"
+        host, port = self._server.server_address[:2]
+        return f"{host}:{port}"
+
+    def start(self, port: int = 0) -> None:
+        front = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                headers = CaseInsensitiveDict(self.headers.items())
+                host = headers.get("Host") or front.address
+                # S3 website endpoints speak HTTP only; everything else is HTTPS on AWS, and a
+                # browser at the front's own address stands for a reader of the default host
+                kind = (classify(host) or ("",))[0]
+                scheme = headers.pop("X-Labbook-Scheme", None) or (
+                    "http" if kind == "website" else "https"
+                )
+                request = Request(
+                    method=self.command,
+                    url=f"{scheme}://{host}{self.path}",
+                    headers=headers,
+                    body=body,
+                    source_ip=headers.pop("X-Labbook-Source-Ip", None) or self.client_address[0],
+                )
+                try:
+                    response = front.dispatch(request)
+                except Exception as exc:  # a bug in the emulator: say so, as a 500
+                    response = Response(
+                        500,
+                        [("Content-Type", "text/plain")],
+                        f"labbook emulator error: {type(exc).__name__}: {exc}\n".encode(),
+                    )
+                names = {k.lower() for k, _ in response.headers}
+                # the service's own Server and Date (AmazonS3, CloudFront) replace the stdlib's
+                self.send_response_only(response.status)
+                if "server" not in names:
+                    self.send_header("Server", self.version_string())
+                if "date" not in names:
+                    self.send_header("Date", self.date_time_string())
+                for key, value in response.headers:
+                    if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+                        self.send_header(key, value)
+                body_out = b"" if self.command == "HEAD" else response.body
+                if "content-length" in names and self.command == "HEAD":
+                    self.send_header("Content-Length", response.header("Content-Length") or "0")
+                else:
+                    self.send_header("Content-Length", str(len(response.body)))
+                self.end_headers()
+                self.wfile.write(body_out)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return None
+
+        try:
+            self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+        except OSError as exc:
+            raise RuntimeError(
+                f"cannot serve AWS's HTTP endpoints on 127.0.0.1:{port} ({exc.strerror}): choose "
+                "another port (labbook serve --port N, or LABBOOK_FRONT_PORT; 0 picks a free one)"
+            ) from exc
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+def install_requests_route(front_address: str, patch: Callable[[Any, str, Any], None]) -> None:
+    """Send `requests` calls for the front's AWS hosts to `front_address`, Host kept.
+
+    `patch(owner, name, value)` records the change so it can be undone (Emulator._patch).
+    """
+    from requests.adapters import HTTPAdapter
+
+    original = HTTPAdapter.send
+
+    def send(adapter: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        parts = urlsplit(request.url)
+        if parts.hostname is None or classify(parts.hostname) is None:
+            return original(adapter, request, *args, **kwargs)
+        routed = request.copy()
+        routed.url = parts._replace(scheme="http", netloc=front_address).geturl()
+        routed.headers["Host"] = parts.netloc
+        routed.headers["X-Labbook-Scheme"] = parts.scheme
+        response = original(adapter, routed, *args, **kwargs)
+        response.url = request.url
+        response.request = request
+        return response
+
+    patch(HTTPAdapter, "send", send)

@@ -1,0 +1,76 @@
+"""Real-clock timestamps in lab time: presigned URLs signed by boto3 (or by a handler) expire by
+the lab clock, and a client using an offline lab as its account waits by moving that lab's clock.
+
+S3's contract (SigV4 query authentication): a presigned URL is valid for X-Amz-Expires seconds
+after X-Amz-Date; after that S3 answers 403 AccessDenied "Request has expired".
+"""
+
+from __future__ import annotations
+
+import requests
+
+from helpers.clock import Clock
+from helpers.lab import _stand_in_clock
+
+BACKENDS = ("moto", "moto-server")
+
+
+def test_lab_time_of_maps_real_timestamps_through_the_advances():
+    clock = Clock(offline=True)
+    before = clock.now()
+    clock.advance(600)
+    after = clock.now() - 600  # the real time just after the advance
+
+    assert clock.lab_time_of(before - 1) == before - 1  # before any advance: real time
+    assert abs(clock.lab_time_of(after + 1) - (after + 601)) < 1e-6  # after it: shifted
+
+
+def _presigned(lab, expires: int) -> str:
+    s3 = lab.client("s3")
+    bucket = lab.name("presigned")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="note.txt", Body=b"hello")
+    return s3.generate_presigned_url(
+        "get_object", Params={"Bucket": bucket, "Key": "note.txt"}, ExpiresIn=expires
+    )
+
+
+def test_a_url_signed_after_the_clock_jumped_is_not_born_expired(lab):
+    lab.clock.advance(3600)
+    url = _presigned(lab, 300)
+
+    resp = requests.get(url, timeout=10)
+
+    assert resp.status_code == 200
+    assert resp.content == b"hello"
+
+
+def test_a_url_expires_when_the_lab_clock_passes_its_lifetime(lab):
+    url = _presigned(lab, 300)
+    assert requests.get(url, timeout=10).status_code == 200
+
+    lab.clock.advance(301)
+    resp = requests.get(url, timeout=10)
+
+    assert resp.status_code == 403
+    assert "<Code>AccessDenied</Code>" in resp.text
+    assert "Request has expired" in resp.text
+
+
+def test_a_stand_in_account_moves_its_clock_when_its_client_waits(lab, monkeypatch):
+    monkeypatch.setenv("LABBOOK_HTTP_ENDPOINT_URL", lab.http_endpoint)
+    skipped = lab.clock.skipped
+    client_clock = Clock(offline=False, remote=_stand_in_clock())
+
+    client_clock.advance(90)  # on AWS this would sleep 90 s
+
+    assert lab.clock.skipped == skipped + 90
+
+
+def test_the_control_host_refuses_anything_else(lab):
+    resp = requests.get(
+        f"{lab.http_endpoint}/clock/advance",
+        headers={"Host": "control.labbook.localhost"},
+        timeout=10,
+    )
+    assert resp.status_code == 404
