@@ -41,7 +41,8 @@ lab: setup ## open the course in JupyterLab (make lab LAB_ARGS='--port 9999 --no
 	$(PY) -m jupyterlab $(ALLOW_ROOT) --ServerApp.root_dir=. \
 		$(if $(wildcard $(START)),--LabApp.default_url=/lab/tree/$(START)) $(LAB_ARGS)
 
-test: setup ## run every test and every notebook under nbval
+test: ## run every test and every notebook under nbval (sets up, with Chromium for the browser tests)
+	@bash scripts/setup.sh --browser
 	$(PY) -m pytest tests $(NOTEBOOK_DIRS) --ignore=tests/benchmarks $(NBVAL) $(XDIST) $(ARGS)
 
 book: setup ## execute every notebook in place and refresh the committed outputs

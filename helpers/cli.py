@@ -674,6 +674,16 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see: {self.prog} --help)")
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve a chapter's site from an offline lab until interrupted."""
+    from .serve import serve
+
+    try:
+        return serve(args.chapter, repo_root(), port=args.port)
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser for `labbook` and its subcommands."""
     parser = _Parser(prog="labbook", description="Serverless Architectures Lab Book tools.")
@@ -710,6 +720,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     down.add_argument("--yes", action="store_true", help="delete without asking")
     down.set_defaults(handler=cmd_teardown)
+    serve = sub.add_parser(
+        "serve",
+        help="build a chapter's lab offline and serve its site on 127.0.0.1 for a browser",
+        description="Run the chapter's notebook on the moto-server backend up to its clean-up, "
+        "then serve the lab's CloudFront site (and its API) at http://127.0.0.1:PORT/ until "
+        "Ctrl-C, which tears the lab down.",
+    )
+    serve.add_argument("chapter", metavar="CHAPTER", help="e.g. myblog")
+    serve.add_argument(
+        "--port", type=int, default=8080, metavar="N", help="port on 127.0.0.1 (8080; 0 = any free)"
+    )
+    serve.set_defaults(handler=cmd_serve)
     return parser
 
 

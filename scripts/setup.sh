@@ -5,12 +5,14 @@
 # path and the Python used); when it matches, the Python part is skipped and a re-run takes
 # well under a second. Graphviz is checked on every run (one `command -v`).
 #
-#   bash scripts/setup.sh                  set up (what `make setup`, `make test`, `make lab` run)
+#   bash scripts/setup.sh                  set up (what `make setup` and `make lab` run)
+#   bash scripts/setup.sh --browser        also Chromium, for the browser tests (`make test`)
 #   bash scripts/setup.sh --graphviz-hint  print the command that installs Graphviz here
 #
 # Environment: PYTHON=/path/to/python3.x picks the interpreter (>= 3.10);
 #              LABBOOK_VERBOSE=1 shows pip's full output;
-#              LABBOOK_SKIP_GRAPHVIZ=1 never installs Graphviz (still says how).
+#              LABBOOK_SKIP_GRAPHVIZ=1 never installs Graphviz (still says how);
+#              LABBOOK_SKIP_BROWSER=1 never installs Chromium (the browser tests then skip).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -227,17 +229,44 @@ setup_graphviz() {
     warn "them needs it. Install it with:  $(graphviz_hint)"
 }
 
+# --- Chromium (browser tests) ---------------------------------------------------------------
+
+# Print the path of an installed Chromium, or nothing.
+find_chromium() {
+    command -v chromium || command -v chromium-browser || true
+}
+
+# Make sure Chromium is installed for the browser tests: apt-get where usable, else say how.
+setup_browser() {
+    if [ -n "$(find_chromium)" ]; then
+        return
+    fi
+    if [ "${LABBOOK_SKIP_BROWSER:-}" != 1 ] && apt_usable; then
+        say "installing Chromium with apt-get (the browser tests drive it with Playwright)"
+        if { apt_install chromium || apt_install chromium-browser; } && [ -n "$(find_chromium)" ]; then
+            say "Chromium ready ($("$(find_chromium)" --version 2>/dev/null || echo installed))"
+            return
+        fi
+        warn "apt-get could not install Chromium."
+    fi
+    warn "Chromium is not installed: the browser tests will be skipped. Install it with your"
+    warn "package manager (Debian/Ubuntu: sudo apt-get install -y chromium) and run again."
+}
+
 main() {
+    local browser=0
     case "${1:-}" in
         --graphviz-hint)
             graphviz_hint
             return
             ;;
+        --browser) browser=1 ;;
         "") ;;
-        *) die "unknown option '$1' (use no option, or --graphviz-hint)" ;;
+        *) die "unknown option '$1' (use no option, --browser or --graphviz-hint)" ;;
     esac
     setup_python
     setup_graphviz
+    if [ "$browser" = 1 ]; then setup_browser; fi
 }
 
 main "$@"
