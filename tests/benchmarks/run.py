@@ -1,10 +1,14 @@
-"""Benchmarks of the offline Lambda runtime and of the notebooks (see README.md here)."""
+"""Benchmarks of the offline Lambda runtime, the notebooks and chapter 1 (see README.md here)."""
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import io
+import itertools
 import json
+import os
+import re
 import statistics
 import subprocess
 import sys
@@ -21,6 +25,38 @@ def handler(event, context):
 EVENT = {
     "Records": [{"eventSource": "aws:s3", "s3": {"bucket": {"name": "b"}, "object": {"key": "k"}}}]
 }
+MYBLOG = ROOT / "notebooks" / "01-myblog"
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+# the thumbnail function's S3 calls, replayed in the same runtime to time them on their own
+S3_PROBE = """
+import time
+import boto3
+s3 = boto3.client("s3")
+def handler(event, context):
+    spent = 0.0
+    for job in event["jobs"]:
+        t = time.perf_counter()
+        data = s3.get_object(Bucket=job["bucket"], Key=job["key"])["Body"].read()
+        s3.put_object(
+            Bucket=job["to"],
+            Key=job["target"],
+            Body=data[: job["size"]],
+            ContentType="image/jpeg",
+            CacheControl="public, max-age=31536000, immutable",
+            Metadata={"source-key": job["key"]},
+        )
+        spent += time.perf_counter() - t
+    return {"s3_ms": spent * 1000}
+"""
 
 
 def _spec(code: bytes, name: str = "bench"):
@@ -122,20 +158,503 @@ def bench_notebooks() -> list[tuple[str, str, str]]:
     return rows
 
 
+def _module(path: Path, name: str, **env: str):
+    """Import a file of the course as a module (with `env` set while it imports)."""
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return module
+
+
+def _role(lab) -> str:
+    iam = lab.client("iam")
+    name = lab.name("fn-role")
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))
+    iam.attach_role_policy(
+        RoleName=name, PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    )
+    return arn["Role"]["Arn"]
+
+
+def _deploy(lab, base: str, folder: Path, role: str, env: dict[str, str], **extra) -> str:
+    """Deploy as the notebook does: lab.package(folder), Runtime=lab.runtime."""
+    lambda_ = lab.client("lambda")
+    code = lab.package(folder, handler="app.handler", requirements=extra.pop("requirements", ()))
+    name = lambda_.create_function(
+        FunctionName=lab.name(base),
+        Runtime=lab.runtime,
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": code},
+        Environment={"Variables": env},
+        **{"Timeout": 10, "MemorySize": 256, **extra},
+    )["FunctionName"]
+    lambda_.get_waiter("function_active_v2").wait(FunctionName=name)
+    return name
+
+
+def _invocations(lab, function_name: str) -> dict[str, tuple[float, float, str]]:
+    """RequestId -> (START time, REPORT time, REPORT line), from CloudWatch Logs (lab time, s)."""
+    pages = (
+        lab.client("logs")
+        .get_paginator("filter_log_events")
+        .paginate(logGroupName=f"/aws/lambda/{function_name}")
+    )
+    starts, out = {}, {}
+    for event in (e for page in pages for e in page["events"]):
+        words = event["message"].split()
+        if words and words[0] == "START":
+            starts[words[2]] = event["timestamp"] / 1000
+        elif words and words[0] == "REPORT":
+            rid = words[2]
+            out[rid] = (starts.get(rid, event["timestamp"] / 1000), event["timestamp"] / 1000)
+            out[rid] += (event["message"],)
+    return out
+
+
+def _covered(spans: list[tuple[float, float]], lo: float, hi: float) -> float:
+    """Seconds of [lo, hi] inside at least one of `spans`."""
+    total, reach = 0.0, lo
+    for a, b in sorted(spans):
+        a, b = max(a, reach), min(b, hi)
+        if b > a:
+            total += b - a
+            reach = b
+    return total
+
+
+def _ms(report: str, field: str) -> float:
+    match = re.search(rf"\t{field}: ([\d.]+) ms", report)
+    return float(match.group(1)) if match else 0.0
+
+
+def _bare_thumbnails(app, uploads: list[tuple[str, bytes]]) -> dict[str, int]:
+    """The handler's Pillow steps on the same bytes, no S3: thumbnail key -> size in bytes."""
+    from PIL import Image, ImageOps
+
+    sizes = {}
+    for key, data in uploads:
+        name = key.removeprefix(app.UPLOAD_PREFIX)
+        fmt = app.FORMATS[os.path.splitext(name)[1].lower()][0]
+        with Image.open(io.BytesIO(data), formats=["JPEG", "PNG", "WEBP", "GIF"]) as original:
+            original.draft(None, (app.SIZE, app.SIZE))
+            image = ImageOps.exif_transpose(original)
+            image = app.to_web_mode(image)
+            image.thumbnail((app.SIZE, app.SIZE), Image.Resampling.LANCZOS)
+        if fmt == "JPEG" and image.mode in ("RGBA", "LA"):
+            image = app.flatten(image)
+        out = io.BytesIO()
+        options = {"JPEG": {"quality": 85, "optimize": True}, "PNG": {"optimize": True}}
+        image.save(out, fmt, **options.get(fmt, {}))
+        sizes[app.THUMBNAIL_PREFIX + name] = len(out.getvalue())
+    return sizes
+
+
+def bench_myblog_thumbnails(photos: int) -> list[tuple[str, str, str]]:
+    """S3 → SNS → SQS → Lambda thumbnails of `photos` uploads over a bare Pillow loop."""
+    import helpers
+
+    sample = _module(MYBLOG / "sample_photos.py", "bench_sample_photos")
+    app = _module(MYBLOG / "functions/thumbnail/app.py", "bench_thumbnail", THUMBNAILS_BUCKET="-")
+    cycle = itertools.islice(itertools.cycle(sample.good_photos().items()), photos)
+    uploads = [(f"uploads/{i:03d}-{name}", data) for i, (name, data) in enumerate(cycle)]
+
+    # the bare loop runs before and after the pipeline (the mean is the reference), so a
+    # machine that gets busier or quieter meanwhile moves both sides of the ratio alike
+    t = time.perf_counter()
+    bare_sizes = _bare_thumbnails(app, uploads)
+    bare_runs = [time.perf_counter() - t]
+
+    lab = helpers.start("bench-myblog", "moto")
+    try:
+        s3, sns, sqs = lab.client("s3"), lab.client("sns"), lab.client("sqs")
+        lambda_ = lab.client("lambda")
+        photos_bucket, thumbs_bucket = lab.name("photos"), lab.name("thumbnails")
+        for name in (photos_bucket, thumbs_bucket):
+            s3.create_bucket(Bucket=name)
+        topic_arn = sns.create_topic(Name=lab.name("photo-uploaded"))["TopicArn"]
+        s3_may_publish = {
+            "Effect": "Allow",
+            "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:s3:::{photos_bucket}"}},
+        }
+        sns.set_topic_attributes(
+            TopicArn=topic_arn,
+            AttributeName="Policy",
+            AttributeValue=json.dumps({"Version": "2012-10-17", "Statement": [s3_may_publish]}),
+        )
+        dlq_url = sqs.create_queue(QueueName=lab.name("thumbnail-dlq"))["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])
+        redrive = {"deadLetterTargetArn": dlq_arn["Attributes"]["QueueArn"], "maxReceiveCount": "3"}
+        queue_url = sqs.create_queue(
+            QueueName=lab.name("thumbnail-jobs"),
+            Attributes={"VisibilityTimeout": "180", "RedrivePolicy": json.dumps(redrive)},
+        )["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        sns_may_send = {
+            "Effect": "Allow",
+            "Principal": {"Service": "sns.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": queue_arn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+        }
+        sqs.set_queue_attributes(
+            QueueUrl=queue_url,
+            Attributes={
+                "Policy": json.dumps({"Version": "2012-10-17", "Statement": [sns_may_send]})
+            },
+        )
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+        uploads_only = {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}}
+        s3.put_bucket_notification_configuration(
+            Bucket=photos_bucket,
+            NotificationConfiguration={
+                "TopicConfigurations": [
+                    {
+                        "TopicArn": topic_arn,
+                        "Events": ["s3:ObjectCreated:*"],
+                        "Filter": uploads_only,
+                    }
+                ]
+            },
+        )
+        role = _role(lab)
+        thumb_fn = _deploy(
+            lab,
+            "thumbnail",
+            MYBLOG / "functions/thumbnail",
+            role,
+            {"THUMBNAILS_BUCKET": thumbs_bucket},
+            requirements=["pillow"],
+            Timeout=30,
+            MemorySize=1024,
+        )
+        lambda_.create_event_source_mapping(
+            EventSourceArn=queue_arn,
+            FunctionName=thumb_fn,
+            BatchSize=5,
+            FunctionResponseTypes=["ReportBatchItemFailures"],
+        )
+        lab.settle()  # the s3:TestEvent of the new notification, if any, before the clock runs
+        before = set(_invocations(lab, thumb_fn))
+
+        def thumbnails() -> dict[str, int]:
+            pages = s3.get_paginator("list_objects_v2").paginate(Bucket=thumbs_bucket)
+            return {o["Key"]: o["Size"] for page in pages for o in page.get("Contents", [])}
+
+        put_s = 0.0
+        skipped = lab.clock.skipped
+        t0, epoch0 = time.perf_counter(), time.time()
+        for key, data in uploads:
+            t = time.perf_counter()
+            s3.put_object(Bucket=photos_bucket, Key=key, Body=data)
+            put_s += time.perf_counter() - t
+        uploaded = time.perf_counter() - t0
+        lab.settle(until=lambda: len(thumbnails()) >= photos, timeout=300)
+        wall = time.perf_counter() - t0
+
+        made = thumbnails()
+        timed = [v for rid, v in _invocations(lab, thumb_fn).items() if rid not in before]
+        reports = [report for _, _, report in timed]
+        duration_s = sum(_ms(r, "Duration") for r in reports) / 1000
+        init_s = sum(_ms(r, "Init Duration") for r in reports) / 1000
+        cold = sum("Init Duration" in r for r in reports)
+        # invocations as spans of seconds since the first upload (logs are in lab time)
+        lab_t0 = epoch0 + skipped
+        spans = [(start - lab_t0, end - lab_t0) for start, end, _ in timed]
+        busy_s = _covered(spans, 0.0, wall)
+        # the uploads lengthen the wall time only where no invocation ran meanwhile
+        exposed_put_s = min(put_s, uploaded - _covered(spans, 0.0, uploaded))
+        clock_jumped = lab.clock.skipped != skipped
+        same = sum(made.get(k) == size for k, size in bare_sizes.items())
+
+        # the function's own S3 calls (a get and a put per photo, inside its Duration), timed
+        # by a probe that makes the same calls from the same runtime, in batches of 5
+        with tempfile.TemporaryDirectory() as tmp:
+            Path(tmp, "app.py").write_text(S3_PROBE)
+            probe_fn = _deploy(lab, "s3-probe", Path(tmp), role, {}, Timeout=30, MemorySize=1024)
+        jobs = [
+            {
+                "bucket": photos_bucket,
+                "key": key,
+                "to": thumbs_bucket,
+                "target": "probe/" + key,
+                "size": made.get(app.THUMBNAIL_PREFIX + key.removeprefix(app.UPLOAD_PREFIX), 0),
+            }
+            for key, _ in uploads
+        ]
+        lambda_.invoke(FunctionName=probe_fn, Payload=json.dumps({"jobs": jobs[:1]}))  # cold
+        s3_fn_s = 0.0
+        for i in range(0, len(jobs), 5):
+            resp = lambda_.invoke(
+                FunctionName=probe_fn, Payload=json.dumps({"jobs": jobs[i : i + 5]})
+            )
+            s3_fn_s += json.loads(resp["Payload"].read())["s3_ms"] / 1000
+    finally:
+        report = lab.teardown()
+        if not report.clean:
+            print(f"bench-myblog: teardown left {report!r}", file=sys.stderr)
+
+    t = time.perf_counter()
+    _bare_thumbnails(app, uploads)
+    bare_runs.append(time.perf_counter() - t)
+    bare = statistics.mean(bare_runs)
+
+    pillow_s = duration_s - s3_fn_s
+    s3_s = s3_fn_s + exposed_put_s
+    overhead_s = wall - duration_s - exposed_put_s
+    shares = {
+        "Pillow and handler code in the function": pillow_s,
+        "S3 puts/gets": s3_s,
+        "runtime/delivery overhead": overhead_s,
+    }
+    top = max(shares, key=shares.get)
+    jumped = "; the lab clock jumped during the run, spans are off" if clock_jumped else ""
+    return [
+        (
+            "myblog thumbnails vs bare Pillow",
+            f"{wall / bare:.2f}× (pipeline {wall:.2f} s, bare loop {bare:.2f} s: "
+            f"{bare_runs[0]:.2f} s before, {bare_runs[1]:.2f} s after; {len(made)}/{photos} "
+            f"thumbnails, {same} the size the loop made)",
+            "≤ 3×",
+        ),
+        (
+            "  (a) function time, Σ Duration",
+            f"{duration_s:.2f} s = {duration_s / wall:.0%} ({len(reports)} invocations, {cold} "
+            f"cold; of it {s3_fn_s:.2f} s its S3 calls, {pillow_s:.2f} s Pillow and code)",
+            "reported",
+        ),
+        (
+            "  (b) S3 puts/gets",
+            f"{s3_s:.2f} s = {s3_s / wall:.0%} (the function's {photos} gets + puts "
+            f"{s3_fn_s:.2f} s, inside (a); the {photos} uploads {put_s:.2f} s, of it "
+            f"{exposed_put_s:.2f} s while no invocation ran)",
+            "reported",
+        ),
+        (
+            "  (c) runtime/delivery overhead",
+            f"{overhead_s:.2f} s = {overhead_s / wall:.0%} (wall − (a) − uploads alone: "
+            f"{busy_s - duration_s:.2f} s inside invocations beyond Duration, init {init_s:.2f} s; "
+            f"{wall - busy_s - exposed_put_s:.2f} s between them{jumped})",
+            "reported",
+        ),
+        (
+            "  largest share",
+            f"{top}: {shares[top]:.2f} s = {shares[top] / wall:.0%} of the wall time",
+            "reported",
+        ),
+    ]
+
+
+def _rps(url: str, n: int, limit_s: float) -> tuple[float, int, dict[int, int]]:
+    """Requests per second of requests.get(url), n times or until limit_s, whichever first."""
+    import requests
+
+    statuses: dict[int, int] = {}
+    count = 0
+    t0 = time.perf_counter()
+    while count < n and time.perf_counter() - t0 < limit_s:
+        status = requests.get(url).status_code
+        statuses[status] = statuses.get(status, 0) + 1
+        count += 1
+    return count / (time.perf_counter() - t0), count, statuses
+
+
+def bench_myblog_api(n: int) -> list[tuple[str, str, str]]:
+    """GET /posts/{id} through the gateway, stage cache off and then on."""
+    import requests
+    from boto3.dynamodb.types import TypeSerializer
+
+    import helpers
+
+    lab = helpers.start("bench-myblog", "moto")
+    try:
+        ddb, apigw, lambda_ = lab.client("dynamodb"), lab.client("apigateway"), lab.client("lambda")
+        posts_table = lab.name("posts")
+        ddb.create_table(
+            TableName=posts_table,
+            AttributeDefinitions=[
+                {"AttributeName": "id", "AttributeType": "S"},
+                {"AttributeName": "kind", "AttributeType": "S"},
+                {"AttributeName": "published_at", "AttributeType": "S"},
+            ],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "by-date",
+                    "KeySchema": [
+                        {"AttributeName": "kind", "KeyType": "HASH"},
+                        {"AttributeName": "published_at", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        ddb.get_waiter("table_exists").wait(TableName=posts_table)
+        posts = json.loads((MYBLOG / "site/posts.json").read_text())
+        to_dynamodb = TypeSerializer().serialize
+        for post in posts:
+            ddb.put_item(TableName=posts_table, Item={k: to_dynamodb(v) for k, v in post.items()})
+        env = {
+            "POSTS_TABLE": posts_table,
+            # GET /posts/{id} reads neither: names only, as the function needs them at init
+            "SUBSCRIBERS_TABLE": lab.name("subscribers"),
+            "PHOTOS_BUCKET": lab.name("photos"),
+        }
+        api_fn = _deploy(lab, "api", MYBLOG / "functions/api", _role(lab), env)
+        api_fn_arn = lambda_.get_function(FunctionName=api_fn)["Configuration"]["FunctionArn"]
+
+        api_id = apigw.create_rest_api(
+            name=lab.name("api"), endpointConfiguration={"types": ["REGIONAL"]}
+        )["id"]
+        root_id = apigw.get_resources(restApiId=api_id)["items"][0]["id"]
+        posts_id = apigw.create_resource(restApiId=api_id, parentId=root_id, pathPart="posts")
+        post_id = apigw.create_resource(restApiId=api_id, parentId=posts_id["id"], pathPart="{id}")
+        apigw.put_method(
+            restApiId=api_id,
+            resourceId=post_id["id"],
+            httpMethod="GET",
+            authorizationType="NONE",
+            requestParameters={"method.request.path.id": True},
+        )
+        apigw.put_integration(
+            restApiId=api_id,
+            resourceId=post_id["id"],
+            httpMethod="GET",
+            type="AWS_PROXY",
+            integrationHttpMethod="POST",
+            uri=f"arn:aws:apigateway:{lab.region}:lambda:path/2015-03-31/functions/"
+            f"{api_fn_arn}/invocations",
+            cacheKeyParameters=["method.request.path.id"],
+        )
+        lambda_.add_permission(
+            FunctionName=api_fn,
+            StatementId="apigateway-invoke",
+            Action="lambda:InvokeFunction",
+            Principal="apigateway.amazonaws.com",
+            SourceArn=f"arn:aws:execute-api:{lab.region}:{lab.account_id}:{api_id}/*/*/*",
+        )
+        apigw.create_deployment(restApiId=api_id, stageName="api")
+        url = f"https://{api_id}.execute-api.{lab.region}.amazonaws.com/api/posts/{posts[0]['id']}"
+        requests.get(url).raise_for_status()  # cold start, not timed
+        before = set(_invocations(lab, api_fn))
+        uncached, n_uncached, s_uncached = _rps(url, n, limit_s=30)
+        durations = [
+            _ms(report, "Duration")
+            for rid, (_, _, report) in _invocations(lab, api_fn).items()
+            if rid not in before
+        ]
+
+        apigw.update_stage(
+            restApiId=api_id,
+            stageName="api",
+            patchOperations=[
+                {"op": "replace", "path": "/cacheClusterEnabled", "value": "true"},
+                {"op": "replace", "path": "/cacheClusterSize", "value": "0.5"},
+                {"op": "replace", "path": "/*/*/caching/enabled", "value": "true"},
+            ],
+        )
+        lab.settle(
+            until=lambda: (
+                apigw.get_stage(restApiId=api_id, stageName="api").get("cacheClusterStatus")
+                == "AVAILABLE"
+            )
+        )
+        requests.get(url).raise_for_status()  # the miss that fills the cache, not timed
+        calls = len(_invocations(lab, api_fn))
+        cached, n_cached, s_cached = _rps(url, n, limit_s=30)
+        reached = len(_invocations(lab, api_fn)) - calls
+    finally:
+        report = lab.teardown()
+        if not report.clean:
+            print(f"bench-myblog: teardown left {report!r}", file=sys.stderr)
+
+    return [
+        (
+            "myblog API GET /posts/{id}, uncached",
+            f"{uncached:.0f} req/s ({n_uncached} requests, statuses {s_uncached}; "
+            f"function Duration {statistics.mean(durations):.1f} ms of "
+            f"{1000 / uncached:.1f} ms a request)",
+            "reported",
+        ),
+        (
+            "myblog API GET /posts/{id}, cached",
+            f"{cached:.0f} req/s ({n_cached} requests, statuses {s_cached}, "
+            f"{reached} reached Lambda)",
+            "reported",
+        ),
+        ("myblog API cached / uncached", f"{cached / uncached:.2f}×", "reported"),
+    ]
+
+
+def bench_myblog_nbval() -> list[tuple[str, str, str]]:
+    """Wall time of pytest --nbval on notebooks/01-myblog, as `make test` runs it."""
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "notebooks/01-myblog",
+        "--nbval",
+        "--nbval-current-env",
+        "--nbval-sanitize-with",
+        "tests/nbval_sanitize.cfg",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+    ]
+    t = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    wall = time.perf_counter() - t
+    last = (done.stdout.strip().splitlines() or ["no output"])[-1].strip("= ")
+    failed = re.findall(r"^FAILED \S+::(Cell \d+)", done.stdout, re.M)
+    if failed:
+        last += f"; failed: {', '.join(failed)}"
+    return [("myblog notebook under nbval", f"{wall:.1f} s (pytest: {last})", "< 30 s")]
+
+
+def bench_myblog(photos: int, requests_n: int) -> list[tuple[str, str, str]]:
+    """Chapter 1: thumbnail pipeline, API stage cache, the notebook under nbval."""
+    return [
+        *bench_myblog_thumbnails(photos),
+        *bench_myblog_api(requests_n),
+        *bench_myblog_nbval(),
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("groups", nargs="*", help="runtime and/or notebooks (default: both)")
+    parser.add_argument(
+        "groups", nargs="*", help="runtime, notebooks and/or myblog (default: all three)"
+    )
     parser.add_argument("--rounds", type=int, default=10, help="cold starts to time (x10 warm)")
+    parser.add_argument("--photos", type=int, default=200, help="myblog: photos to upload")
+    parser.add_argument("--requests", type=int, default=300, help="myblog: API requests per run")
     args = parser.parse_args()
-    args.groups = args.groups or ["runtime", "notebooks"]
-    unknown = set(args.groups) - {"runtime", "notebooks"}
+    args.groups = args.groups or ["runtime", "notebooks", "myblog"]
+    unknown = set(args.groups) - {"runtime", "notebooks", "myblog"}
     if unknown:
-        parser.error(f"unknown group(s) {sorted(unknown)}: choose runtime and/or notebooks")
+        parser.error(f"unknown group(s) {sorted(unknown)}: choose runtime, notebooks and/or myblog")
     rows = []
     if "runtime" in args.groups:
         rows += bench_runtime(args.rounds)
     if "notebooks" in args.groups:
         rows += bench_notebooks()
+    if "myblog" in args.groups:
+        rows += bench_myblog(args.photos, args.requests)
     width = max(len(r[0]) for r in rows)
     for name, value, target in rows:
         print(f"{name:<{width}}  {value:<60}  target {target}")
