@@ -14,7 +14,7 @@ TITLE = "MyBlog: serverless hosted website"
 
 def draw(filename: str, outformat: str = "png") -> None:
     """Render the diagram to `filename`.<outformat>."""
-    graph_attr = {"fontsize": "20", "pad": "0.3", "dpi": "72", "nodesep": "0.5"}
+    graph_attr = {"fontsize": "20", "pad": "0.3", "dpi": "72", "nodesep": "0.6", "splines": "spline"}
     with Diagram(
         TITLE,
         filename=filename,
@@ -56,8 +56,8 @@ def draw(filename: str, outformat: str = "png") -> None:
 
         with Cluster("thumbnails"):
             uploads = SimpleStorageServiceS3Bucket("photos bucket\nuploads/")
-            topic = SimpleNotificationServiceSnsTopic("photo-uploaded")
-            queue = SimpleQueueServiceSqsQueue("thumbnail jobs\n(+ DLQ)")
+            topic = SimpleNotificationServiceSnsTopic("SNS topic\nphoto-uploaded")
+            queue = SimpleQueueServiceSqsQueue("SQS queue\n(+ dead-letter queue)")
             thumb = Lambda("thumbnail\n(Pillow)")
         readers >> Edge(style="dashed", label="PUT (presigned URL)") >> uploads
         uploads >> Edge(label="s3:ObjectCreated") >> topic >> queue >> thumb

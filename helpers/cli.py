@@ -206,7 +206,14 @@ def run_notebook(
     if backend:
         env["LAB_BACKEND"] = backend
     current: dict[str, int] = {}
-    bar = tqdm(total=code_cells, desc=path.name, unit="cell", leave=False, file=sys.stderr)
+    bar = tqdm(
+        total=code_cells,
+        desc=path.name,
+        unit="cell",
+        leave=False,
+        file=sys.stderr,
+        disable=not sys.stderr.isatty(),  # a log file gets the table, not hundreds of frames
+    )
 
     def on_execute(cell: Any, cell_index: int) -> None:
         current["index"] = cell_index

@@ -118,6 +118,7 @@ def serve(name: str, root: Path, port: int = 8080, out: Any = None) -> int:
                 print(f"(bucket {bucket} also allows uploads from {info['front']})", file=out)
             print(
                 f"Serving {info['site']} at {info['front']}/  (open it in a browser)\n"
+                f"curl:    curl -H 'Host: {info['site']}' {info['front']}/api/posts\n"
                 f"AWS CLI: aws --endpoint-url {info['endpoint']} ...\n"
                 "Emails the lab sends appear below. Ctrl-C stops and tears the lab down.",
                 file=out,
