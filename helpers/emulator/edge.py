@@ -498,7 +498,11 @@ class Edge:
         if not self._cacheable(behaviour, request.method):
             response = self._origin(dist, behaviour, request, path, request.method)
             return Outcome(response, "Miss" if response.status < 400 else "Error")
-        key = cache_key(behaviour, request, path)
+        # the edge caches by the path the viewer asked for: `/` and `/index.html` are two
+        # entries even when the default root object maps `/` to index.html on the way to the
+        # origin (invalidate both; AWS: "What you need to know when invalidating files")
+        viewer_path = request.path
+        key = cache_key(behaviour, request, viewer_path)
         now = self.emulator.clock.now()
         with self._lock:
             entry = self._caches.setdefault(dist.id, {}).get(key)
@@ -510,11 +514,11 @@ class Edge:
                 cacheable=not entry.error,
             )
         if entry is not None and not entry.error:
-            refreshed = self._revalidate(dist, behaviour, request, path, key, entry)
+            refreshed = self._revalidate(dist, behaviour, request, path, key, entry, viewer_path)
             if refreshed is not None:
                 return refreshed
         response = self._origin(dist, behaviour, request, path, _fetch_method(request))
-        self._store(dist, behaviour, key, path, response)
+        self._store(dist, behaviour, key, viewer_path, response)
         if response.status >= 400:
             return Outcome(response, "Error")
         return Outcome(response, "Miss", cacheable=True)
@@ -528,7 +532,14 @@ class Edge:
         return method == "OPTIONS" and "OPTIONS" in cached
 
     def _revalidate(
-        self, dist: Any, behaviour: Any, request: Request, path: str, key: str, entry: Entry
+        self,
+        dist: Any,
+        behaviour: Any,
+        request: Request,
+        path: str,
+        key: str,
+        entry: Entry,
+        viewer_path: str,
     ) -> Outcome | None:
         """An expired object with a validator: ask the origin whether it changed (304)."""
         conditions = {}
@@ -540,7 +551,7 @@ class Edge:
             return None
         response = self._origin(dist, behaviour, request, path, _fetch_method(request), conditions)
         if response.status != 304:
-            self._store(dist, behaviour, key, path, response)
+            self._store(dist, behaviour, key, viewer_path, response)
             if response.status >= 400:
                 return Outcome(response, "Error")
             return Outcome(response, "Miss", cacheable=True)

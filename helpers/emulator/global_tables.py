@@ -322,9 +322,13 @@ class GlobalTables:
             if group is None or region not in group.replicas or not self._is_member(table):
                 return
             description["TableStatus"] = self._status(group, region)
+            # the other regions only: AWS's DescribeTable of a global table (2019.11.21) lists
+            # its replicas elsewhere, not the region asked ("Determining the version of a
+            # global table", DynamoDB Developer Guide)
             description["Replicas"] = [
                 {"RegionName": r.region, "ReplicaStatus": r.status}
                 for r in sorted(group.replicas.values(), key=lambda r: r.region)
+                if r.region != region
             ]
             description["GlobalTableVersion"] = GLOBAL_TABLE_VERSION
 

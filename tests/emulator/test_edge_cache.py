@@ -380,6 +380,30 @@ def test_an_invalidation_purges_its_paths_at_once_and_reads_completed(lab, cf, d
     assert x_cache(get(dist, "/index.html")) == "Hit"
 
 
+def test_the_default_root_object_is_cached_under_the_path_the_viewer_asked_for(
+    cf, distribution, put
+):
+    # CloudFront caches by the viewer's request URI; DefaultRootObject only rewrites the request
+    # to the origin, so `/` and `/index.html` are two objects and each is invalidated by its path
+    dist = distribution(DefaultRootObject="index.html")
+    put("index.html", b"v1", CacheControl="max-age=86400")
+    assert x_cache(get(dist, "/")) == "Miss"
+    assert x_cache(get(dist, "/index.html")) == "Miss"
+    put("index.html", b"v2", CacheControl="max-age=86400")
+
+    cf.create_invalidation(
+        DistributionId=dist["Id"],
+        InvalidationBatch={
+            "Paths": {"Quantity": 1, "Items": ["/"]},
+            "CallerReference": str(uuid.uuid4()),
+        },
+    )
+
+    root, named = get(dist, "/"), get(dist, "/index.html")
+    assert (x_cache(root), root.content) == ("Miss", b"v2")
+    assert (x_cache(named), named.content) == ("Hit", b"v1")
+
+
 @BOTH
 def test_counters_and_cloudwatch_metrics(lab, distribution, put):
     dist = distribution()
