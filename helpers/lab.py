@@ -58,7 +58,7 @@ class Lab:
         self.region = region or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
         self._backend = backends.make(self.backend_name, self.region)
         self.offline = self._backend.offline
-        self.clock = Clock(offline=self.offline, remote=_stand_in_clock())
+        self.clock = Clock(offline=self.offline, remote=None if self.offline else _stand_in_clock())
         self.run_id = self._make_run_id()
         self.prefix = f"{self.lab_name}-{self.run_id}"
         self.tags = {TAG_LAB: self.lab_name, TAG_RUN: self.run_id}
@@ -119,7 +119,7 @@ class Lab:
             if earlier:
                 print(earlier)
             runs.record(self.account_id, self.prefix, self.lab_name, self.region)
-            self._route_http(os.environ.get(backends.HTTP_ENDPOINT_VAR))
+            self._route_http(backends.stand_in_http_endpoint())
         atexit.register(self._teardown_at_exit)
         _install_sigterm_handler()
 
@@ -184,7 +184,7 @@ class Lab:
     def _runs_functions_here(self) -> bool:
         """Offline, or an account that is an offline lab standing in for AWS: either way the
         functions run in the offline runtime, with this Python, on this machine."""
-        return self.offline or bool(os.environ.get(backends.HTTP_ENDPOINT_VAR))
+        return self.offline or bool(backends.stand_in_http_endpoint())
 
     def package(
         self, *paths: Any, handler: str | None = None, requirements: Any = (), **options: Any
@@ -373,7 +373,7 @@ class Lab:
 def _stand_in_clock() -> Callable[[float], None] | None:
     """On an account reached through LABBOOK_HTTP_ENDPOINT_URL (an offline lab standing in for
     AWS), waiting moves that lab's clock instead of sleeping; None for AWS itself."""
-    endpoint = os.environ.get(backends.HTTP_ENDPOINT_VAR)
+    endpoint = backends.stand_in_http_endpoint()
     if not endpoint:
         return None
 

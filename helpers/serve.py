@@ -137,10 +137,13 @@ def serve(name: str, root: Path, port: int = 8080, out: Any = None) -> int:
             pass
         finally:
             signal.signal(signal.SIGTERM, previous)
-            print("Tearing the lab down...", file=out, flush=True)
-            for i in cleanup:
-                client.execute_cell(nb.cells[i], i)
-            print("Stopped; nothing left.", file=out, flush=True)
+            if _run(client, "print('lab' in globals())").strip().endswith("True"):
+                print("Tearing the lab down...", file=out, flush=True)
+                for i in cleanup:
+                    client.execute_cell(nb.cells[i], i)
+                print("Stopped; nothing left.", file=out, flush=True)
+            else:  # the build failed before a lab existed: its error is the one to see
+                print("Stopped; no lab was started.", file=out, flush=True)
     return 0
 
 

@@ -1502,8 +1502,8 @@ _KINDS: dict[tuple[str, str], _Kind] = {
     ("ec2", "instance"): _Kind(
         1, _simple("ec2", "terminate_instances", InstanceIds=["{id}"]), _has_instance
     ),
-    ("dax", "cluster"): _Kind(
-        1, _simple("dax", "delete_cluster", ClusterName="{id}"), _has_dax_cluster
+    ("dax", "cluster"): _Kind(  # deleting a node takes minutes; its subnet group waits for it
+        1, _simple("dax", "delete_cluster", ClusterName="{id}"), _has_dax_cluster, 1800
     ),
     ("rds", "db-instance"): _Kind(1, _del_db_instance, _has_db_instance, 1800),
     ("elasticache", "cache-cluster"): _Kind(

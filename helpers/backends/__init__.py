@@ -30,6 +30,23 @@ class BackendError(RuntimeError):
     """A backend that cannot be used as asked; the message says how to fix it."""
 
 
+def stand_in_http_endpoint() -> str | None:
+    """The HTTP front of an account that is an offline lab standing in for AWS (None for AWS).
+
+    It only makes sense with AWS_ENDPOINT_URL pointing boto3 at that same stand-in: alone it would
+    send a real account's CloudFront and API Gateway requests, and its waits, elsewhere."""
+    endpoint = os.environ.get(HTTP_ENDPOINT_VAR)
+    if not endpoint:
+        return None
+    if not os.environ.get("AWS_ENDPOINT_URL"):
+        raise BackendError(
+            f"{HTTP_ENDPOINT_VAR} is set but AWS_ENDPOINT_URL is not: it serves a stand-in "
+            f"account's HTTP endpoints, not AWS's. Unset {HTTP_ENDPOINT_VAR} to use your real "
+            "account, then restart the kernel; nothing was created"
+        )
+    return endpoint
+
+
 def choose(backend: str | None) -> str:
     """The backend to use: the argument, else LAB_BACKEND, else moto."""
     name = (backend or os.environ.get("LAB_BACKEND") or "moto").strip().lower()

@@ -7,6 +7,7 @@ after X-Amz-Date; after that S3 answers 403 AccessDenied "Request has expired".
 
 from __future__ import annotations
 
+import pytest
 import requests
 
 from helpers.clock import Clock
@@ -59,6 +60,7 @@ def test_a_url_expires_when_the_lab_clock_passes_its_lifetime(lab):
 
 def test_a_stand_in_account_moves_its_clock_when_its_client_waits(lab, monkeypatch):
     monkeypatch.setenv("LABBOOK_HTTP_ENDPOINT_URL", lab.http_endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", lab.endpoint_url or lab.http_endpoint)
     skipped = lab.clock.skipped
     client_clock = Clock(offline=False, remote=_stand_in_clock())
 
@@ -74,3 +76,14 @@ def test_the_control_host_refuses_anything_else(lab):
         timeout=10,
     )
     assert resp.status_code == 404
+
+
+def test_the_stand_in_endpoint_alone_is_refused(monkeypatch):
+    # without AWS_ENDPOINT_URL the account is AWS itself: its HTTP requests and waits must not
+    # go to a stand-in
+    from helpers.backends import BackendError, stand_in_http_endpoint
+
+    monkeypatch.setenv("LABBOOK_HTTP_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with pytest.raises(BackendError, match="Unset LABBOOK_HTTP_ENDPOINT_URL"):
+        stand_in_http_endpoint()
