@@ -346,7 +346,10 @@ def test_provisioned_capacity_needs_write_auto_scaling(lab: helpers.Lab, home: A
     code, message = error(
         home.update_table, TableName=name, ReplicaUpdates=[{"Create": {"RegionName": OTHER}}]
     )
-    assert (code, message) == ("ValidationException", gt.CAPACITY)
+    assert (code, message) == (
+        "ValidationException",
+        "Table write capacity should either be Pay-Per-Request or AutoScaled.",
+    )
 
     lab.client("application-autoscaling").register_scalable_target(
         ServiceNamespace="dynamodb",
@@ -369,7 +372,10 @@ def test_no_change_while_a_replica_is_being_added(lab: helpers.Lab, home: Any) -
     code, message = error(
         home.update_table, TableName=name, ReplicaUpdates=[{"Create": {"RegionName": THIRD}}]
     )
-    assert (code, message) == ("ResourceInUseException", gt.IN_USE)
+    assert (code, message) == (
+        "ResourceInUseException",
+        "The resource which you are attempting to change is in use.",
+    )
     code, _ = error(home.delete_table, TableName=name)
     assert code == "ResourceInUseException"
     lab.settle()
@@ -435,7 +441,11 @@ def test_the_source_table_cannot_be_deleted_for_24_hours_while_replicas_remain(
     name = global_table(lab, "source")
 
     code, message = error(home.delete_table, TableName=name)
-    assert (code, message) == ("ValidationException", gt.SOURCE_HELD)
+    assert (code, message) == (
+        "ValidationException",
+        "Replica cannot be deleted because it has acted as a source region for new replica(s) "
+        "being added to the table in the last 24 hours.",
+    )
     code, _ = error(
         other.update_table, TableName=name, ReplicaUpdates=[{"Delete": {"RegionName": HOME}}]
     )
