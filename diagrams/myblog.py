@@ -14,7 +14,13 @@ TITLE = "MyBlog: serverless hosted website"
 
 def draw(filename: str, outformat: str = "png") -> None:
     """Render the diagram to `filename`.<outformat>."""
-    graph_attr = {"fontsize": "20", "pad": "0.3", "dpi": "72", "nodesep": "0.6", "splines": "spline"}
+    graph_attr = {
+        "fontsize": "20",
+        "pad": "0.3",
+        "dpi": "72",
+        "nodesep": "0.6",
+        "splines": "spline",
+    }
     with Diagram(
         TITLE,
         filename=filename,

@@ -61,6 +61,7 @@ def test_notebook_runs_on_the_aws_backend(path, account_url, tmp_path):
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_DEFAULT_REGION="us-east-1",
+        MYBLOG_SENDER="blog@example.com",  # what chapter 1 asks a learner on AWS to set
     )
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
