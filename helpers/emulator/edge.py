@@ -11,9 +11,10 @@ Control, else anonymously, decided by `s3_access`) or a custom origin the emulat
 complete at once), the `X-Cache`/`Age`/`Via`/`X-Amz-Cf-*` headers and CloudFront's CloudWatch
 metrics (`AWS/CloudFront`, in us-east-1) follow AWS's documented behaviour.
 
-`Edge.signed_request_check` is the seam for trusted key groups (signed URLs and cookies): until it
-is replaced, a behaviour that trusts key groups refuses every request as CloudFront refuses an
-unsigned one.
+`Edge.signed_request_check` is the seam for trusted key groups (signed URLs and cookies): `install`
+sets it to `signed_urls`' check, which verifies the signature and policy; a behaviour that trusts
+key groups then serves only signed requests, and the signing parameters stay out of the cache key
+and the origin request.
 """
 
 from __future__ import annotations
@@ -139,7 +140,8 @@ def trusts_signers(behaviour: Any) -> bool:
 
 
 def refuse_signed_requests(distribution: Any, behaviour: Any, request: Request) -> Response | None:
-    """Until signed URLs are verified: a behaviour with trusted signers refuses every request.
+    """A bare Edge's default (`install` sets `signed_urls`' check): refuse every request to a
+    behaviour with trusted signers.
 
     Without `Key-Pair-Id` (query or `CloudFront-Key-Pair-Id` cookie) CloudFront answers
     MissingKey; a request that carries one cannot be verified yet and is denied.
@@ -443,6 +445,11 @@ class Edge:
         denied = self.signed_request_check(dist, behaviour, request)
         if denied is not None:
             return Outcome(denied, "Error")
+        if trusts_signers(behaviour):
+            # the signing parameters are CloudFront's: not in the cache key, not sent to the origin
+            from .signed_urls import without_signing_params
+
+            request = without_signing_params(request)
         outcome = self._fetch(dist, behaviour, request, path, request_id)
         if outcome.response.status >= 400:
             return self._custom_error(dist, request, outcome, request_id)
@@ -911,7 +918,10 @@ def install(emulator: Any) -> None:
     """Serve `*.cloudfront.net` on the front and patch moto's CloudFront models."""
     from moto.cloudfront import models as cf
 
+    from .signed_urls import signed_request_check
+
     edge = Edge(emulator)
+    edge.signed_request_check = signed_request_check(emulator)
     emulator.edge = edge
     emulator.front.register("edge", edge.handle)
 
