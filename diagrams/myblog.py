@@ -1,6 +1,6 @@
 """MyBlog: a static site and a REST API behind one CloudFront domain, with its event flows."""
 
-from diagrams import Cluster, Diagram, Edge
+from diagrams import Cluster, Edge
 from diagrams.aws.compute import Lambda
 from diagrams.aws.database import DynamodbDax, DynamodbStreams, DynamodbTable
 from diagrams.aws.engagement import SimpleEmailServiceSes
@@ -9,26 +9,14 @@ from diagrams.aws.network import APIGateway, CloudFront
 from diagrams.aws.storage import SimpleStorageServiceS3Bucket
 from diagrams.onprem.client import Users
 
+from helpers.show import architecture
+
 TITLE = "MyBlog: serverless hosted website"
 
 
 def draw(filename: str, outformat: str = "png") -> None:
     """Render the diagram to `filename`.<outformat>."""
-    graph_attr = {
-        "fontsize": "20",
-        "pad": "0.3",
-        "dpi": "72",
-        "nodesep": "0.6",
-        "splines": "spline",
-    }
-    with Diagram(
-        TITLE,
-        filename=filename,
-        outformat=outformat,
-        show=False,
-        direction="LR",
-        graph_attr=graph_attr,
-    ):
+    with architecture(TITLE, filename, outformat, nodesep="0.6", splines="spline"):
         readers = Users("readers\n(browser)")
         edge = CloudFront("CloudFront\n(cache, OAC)")
         readers >> Edge(label="https://<id>.cloudfront.net") >> edge

@@ -1,25 +1,19 @@
 """The first flow of the course: an upload to S3 invokes a Lambda function that writes a result."""
 
-from diagrams import Cluster, Diagram, Edge
+from diagrams import Cluster, Edge
 from diagrams.aws.compute import Lambda
 from diagrams.aws.management import CloudwatchLogs
 from diagrams.aws.storage import SimpleStorageServiceS3Bucket
 from diagrams.onprem.client import User
+
+from helpers.show import architecture
 
 TITLE = "Start here: upload → S3 event → Lambda → result"
 
 
 def draw(filename: str, outformat: str = "png") -> None:
     """Render the diagram to `filename`.<outformat>."""
-    graph_attr = {"fontsize": "20", "pad": "0.3", "dpi": "72"}
-    with Diagram(
-        TITLE,
-        filename=filename,
-        outformat=outformat,
-        show=False,
-        direction="LR",
-        graph_attr=graph_attr,
-    ):
+    with architecture(TITLE, filename, outformat):
         learner = User("notebook\n(boto3)")
         with Cluster("lab bucket"):
             uploads = SimpleStorageServiceS3Bucket("uploads/*.txt")

@@ -55,6 +55,22 @@ def diagram(name: str) -> Any:
     return Image(filename=str(cache / f"{name}.png"))
 
 
+def architecture(title: str, filename: str, outformat: str = "png", **graph: str) -> Any:
+    """A `diagrams.Diagram` in the course's style (left to right, 72 dpi), not shown on screen;
+    `graph` adds or overrides Graphviz graph attributes (e.g. splines="spline")."""
+    from diagrams import Diagram
+
+    graph_attr = {"fontsize": "20", "pad": "0.3", "dpi": "72", **graph}
+    return Diagram(
+        title,
+        filename=filename,
+        outformat=outformat,
+        show=False,
+        direction="LR",
+        graph_attr=graph_attr,
+    )
+
+
 def render_all() -> list[Path]:
     """Refresh the committed renders diagrams/<name>.png from every diagrams/<name>.py."""
     written = []

@@ -115,12 +115,17 @@ def test_a_browser_at_the_front_address_sees_the_default_host(lab, recorder, mon
     assert recorder[-1][0].url.endswith("d111111abcdef8.cloudfront.net/post.html?id=3")
 
 
-def test_an_unknown_aws_host_is_a_404_naming_it(lab):
-    resp = requests.get("https://abcdef.execute-api.us-east-1.amazonaws.com/prod/", timeout=10)
-    if resp.status_code == 403:  # a gateway is registered: an unknown API is its answer to give
-        return
+def test_an_unknown_distribution_is_a_404_naming_it(lab):
+    # on AWS the name would not resolve; offline the front says which host answers nothing
+    resp = requests.get("https://d000000unknown.cloudfront.net/", timeout=10)
     assert resp.status_code == 404
-    assert "abcdef.execute-api.us-east-1.amazonaws.com" in resp.text
+    assert "d000000unknown.cloudfront.net" in resp.text
+
+
+def test_an_unknown_api_gets_api_gateways_forbidden(lab):
+    resp = requests.get("https://abcdef0123.execute-api.us-east-1.amazonaws.com/prod/", timeout=10)
+    assert resp.status_code == 403
+    assert resp.json() == {"message": "Forbidden"}
 
 
 def test_a_host_the_front_does_not_serve_is_a_404(lab):
