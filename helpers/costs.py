@@ -7,6 +7,10 @@ after AWS's pricing dimensions, with the unit in the name. :func:`explain` retur
 is. The prices, each with its source URL and the date it took effect, are in
 ``helpers/prices/us-east-1.json``; :func:`price_entry` reads one.
 
+CloudFront is priced by pricing region (:data:`CLOUDFRONT_REGIONS`, the columns of AWS's price
+table) and, for a mix of viewers, by price class (:func:`cloudfront_mix_cost`,
+:func:`cloudfront_price_class_regions`).
+
 Conventions: data is billed in binary units (1 GB = 2**30 bytes, 1 TB = 1024 GB); a month is
 730 hours where a function needs one; free-tier allowances come off the bottom of the first tier.
 Invalid usage raises ``ValueError`` naming the argument and the accepted range.
@@ -17,14 +21,17 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 __all__ = [
+    "CLOUDFRONT_PRICE_CLASSES",
+    "CLOUDFRONT_REGIONS",
     "HOURS_PER_MONTH",
     "PRICE_FILE",
     "Breakdown",
@@ -34,6 +41,8 @@ __all__ = [
     "athena_cost",
     "cents",
     "cloudfront_cost",
+    "cloudfront_mix_cost",
+    "cloudfront_price_class_regions",
     "cognito_cost",
     "data_transfer_out_cost",
     "dynamodb_cost",
@@ -48,6 +57,7 @@ __all__ = [
     "price_entry",
     "price_keys",
     "s3_cost",
+    "secrets_manager_cost",
     "service_launch",
     "ses_cost",
     "sns_cost",
@@ -604,6 +614,35 @@ def dynamodb_provisioned_cost(
 
 # --------------------------------------------------------------------------- CloudFront
 
+CLOUDFRONT_REGIONS: Mapping[str, str] = MappingProxyType(
+    {
+        "us": "United States, Mexico and Canada",
+        "europe": "Europe, Israel and Türkiye",
+        "middle_east_africa": "South Africa, Kenya, Nigeria and the Middle East",
+        "south_america": "South America",
+        "japan": "Japan",
+        "australia": "Australia and New Zealand",
+        "asia_pacific": "Hong Kong, Indonesia, Philippines, Singapore, South Korea, Taiwan, "
+        "Thailand, Malaysia and Vietnam",
+        "india": "India",
+    }
+)
+"""CloudFront's pricing regions (the columns of AWS's on-demand price table), key -> AWS's name."""
+
+CLOUDFRONT_PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
+
+
+def cloudfront_price_class_regions(price_class: str, *, on: Date = None) -> tuple[str, ...]:
+    """The CloudFront pricing regions whose edge locations ``price_class`` serves viewers from."""
+    price_class = _choice("price_class", price_class, CLOUDFRONT_PRICE_CLASSES)
+    return tuple(price_entry(f"cloudfront.price_class.{price_class}", on)["value"])
+
+
+def _scheme(https: object) -> str:
+    if not isinstance(https, bool):
+        raise ValueError(f"https must be True or False (got {https!r})")
+    return "https" if https else "http"
+
 
 def _cloudfront_items(
     *,
@@ -616,10 +655,10 @@ def _cloudfront_items(
 ) -> tuple[_dt.date, list[LineItem]]:
     day = _as_date(on)
     _require_service("cloudfront", day)
-    region = _choice("region", region, ("us", "europe"))
+    region = _choice("region", region, CLOUDFRONT_REGIONS)
     data = _at_least("data_out_gb", data_out_gb)
     count = _whole("requests", requests)
-    scheme = "https" if https else "http"
+    scheme = _scheme(https)
 
     free, items = _free(
         "Data transfer out", "cloudfront.free_tier.data_out_gb", data, day, free_tier
@@ -645,12 +684,245 @@ def cloudfront_cost(
     free_tier: bool = True,
     on: Date = None,
 ) -> Decimal:
-    """USD for a month of CloudFront data transfer out to viewers and HTTP(S) requests."""
+    """USD for a month of CloudFront data transfer out and HTTP(S) requests in one pricing region.
+
+    ``region`` is a key of :data:`CLOUDFRONT_REGIONS`: the region of the edge locations that
+    serve the viewers. For viewers spread over several regions, or a distribution limited to a
+    price class, see :func:`cloudfront_mix_cost`.
+    """
     return _total(
         _cloudfront_items(
             data_out_gb=data_out_gb,
             requests=requests,
             region=region,
+            https=https,
+            free_tier=free_tier,
+            on=on,
+        )
+    )
+
+
+def _viewer_weights(viewers: object) -> dict[str, Decimal]:
+    accepted = ", ".join(repr(r) for r in CLOUDFRONT_REGIONS)
+    if not isinstance(viewers, Mapping) or not viewers:
+        raise ValueError(
+            "viewers must be a non-empty mapping of CloudFront region to share of the traffic, "
+            f"e.g. {{'us': 0.6, 'europe': 0.4}}; regions: {accepted} (got {viewers!r})"
+        )
+    weights: dict[str, Decimal] = {}
+    for region, weight in viewers.items():
+        if region not in CLOUDFRONT_REGIONS:
+            raise ValueError(f"viewers must use the regions {accepted} (got {region!r})")
+        try:
+            weights[region] = _at_least("share", weight)
+        except ValueError:
+            raise ValueError(
+                f"viewers must give each region a number >= 0 (got {region!r}: {weight!r})"
+            ) from None
+    if sum(weights.values()) <= 0:
+        raise ValueError(f"viewers must have a total share > 0 (got {viewers!r})")
+    return weights
+
+
+def _cheapest_region(regions: Iterable[str], scheme: str, day: _dt.date) -> str:
+    """The region of ``regions`` with the lowest first-tier data rate, then request rate."""
+    ranked = []
+    for order, region in enumerate(regions):
+        try:
+            data = _tiers(price_entry(f"cloudfront.data_out.{region}", day))[0][1]
+            request = Decimal(price_entry(f"cloudfront.requests.{region}.{scheme}", day)["price"])
+        except ValueError:  # no sourced price for that region on this date
+            continue
+        ranked.append((data, request, order, region))
+    if not ranked:
+        raise ValueError(f"on={day.isoformat()}: no sourced CloudFront prices for {regions!r}")
+    return min(ranked)[-1]
+
+
+def _cloudfront_routes(
+    price_class: str,
+    inside: tuple[str, ...],
+    served_from: object,
+    viewers: Iterable[str],
+    scheme: str,
+    day: _dt.date,
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Viewer region -> billing region, and a note per billing region that takes outside viewers."""
+    outside = tuple(r for r in CLOUDFRONT_REGIONS if r not in inside)
+    overrides = {} if served_from is None else served_from
+    if not isinstance(overrides, Mapping) or any(
+        viewer not in outside or edge not in inside for viewer, edge in overrides.items()
+    ):
+        raise ValueError(
+            f"served_from must map regions outside {price_class} ({', '.join(outside) or 'none'}) "
+            f"to regions inside it ({', '.join(inside)}) (got {served_from!r})"
+        )
+    routes: dict[str, str] = {}
+    moved: dict[str, list[str]] = {}
+    default = None
+    for viewer in viewers:
+        if viewer in inside:
+            routes[viewer] = viewer
+            continue
+        if viewer in overrides:
+            edge, how = overrides[viewer], "as given in served_from"
+        else:
+            default = default or _cheapest_region(inside, scheme, day)
+            edge, how = default, "assumed: the least expensive region of the class"
+        routes[viewer] = edge
+        moved.setdefault(edge, []).append(f"{viewer} ({how})")
+    rule = price_entry("cloudfront.price_class.billing", day)["source"]
+    notes = {
+        edge: f"includes viewers outside {price_class} billed at this region's rates: "
+        + ", ".join(names)
+        + f" (see {rule})"
+        for edge, names in moved.items()
+    }
+    return routes, notes
+
+
+def _shared_free(
+    dimension: str,
+    key: str,
+    usage: dict[str, Decimal],
+    rate: Callable[[str], Decimal],
+    day: _dt.date,
+    enabled: bool,
+) -> tuple[dict[str, Decimal], list[LineItem]]:
+    """Split one free allowance over regions, most expensive first; a zero-priced line for each."""
+    free = dict.fromkeys(usage, _ZERO)
+    if not enabled:
+        return free, []
+    entry = price_entry(key, day)
+    left = Decimal(entry["quantity"])
+    note = (
+        f"AWS Free Tier: {_fmt(left)} {entry['unit']} a month for all regions together, given "
+        "to the most expensive usage first (AWS does not publish the split)"
+    )
+    items = []
+    order = list(usage)
+    for region in sorted(usage, key=lambda r: (-rate(r), order.index(r))):
+        free[region] = min(left, usage[region])
+        left -= free[region]
+        items.append(
+            LineItem(
+                f"{dimension} (free tier, {region})",
+                free[region],
+                entry["unit"],
+                _ZERO,
+                _ZERO,
+                note,
+                entry["source"],
+            )
+        )
+    return free, items
+
+
+def _cloudfront_mix_items(
+    *,
+    data_out_gb: Number,
+    requests: Number,
+    viewers: Mapping[str, Number],
+    price_class: str = "PriceClass_All",
+    served_from: Mapping[str, str] | None = None,
+    https: bool = True,
+    free_tier: bool = True,
+    on: Date = None,
+) -> tuple[_dt.date, list[LineItem]]:
+    day = _as_date(on)
+    _require_service("cloudfront", day)
+    data = _at_least("data_out_gb", data_out_gb)
+    count = _whole("requests", requests)
+    scheme = _scheme(https)
+    inside = cloudfront_price_class_regions(price_class, on=day)
+    weights = _viewer_weights(viewers)
+    present = [v for v, w in weights.items() if w > 0]
+    routes, notes = _cloudfront_routes(price_class, inside, served_from, present, scheme, day)
+
+    # Share of the month's traffic billed in each region, in AWS's column order; the last
+    # region takes the remainder so that the regions add up to exactly the stated totals.
+    total = sum(weights.values())
+    billed = [r for r in CLOUDFRONT_REGIONS if any(routes[v] == r for v in present)]
+    data_by: dict[str, Decimal] = {}
+    count_by: dict[str, Decimal] = {}
+    for region in billed:
+        share = sum(weights[v] for v in present if routes[v] == region) / total
+        if region == billed[-1]:
+            data_by[region] = data - sum(data_by.values(), _ZERO)
+            count_by[region] = count - sum(count_by.values(), _ZERO)
+        else:
+            data_by[region] = data * share
+            count_by[region] = count * share
+
+    def data_rate(region: str) -> Decimal:
+        return _tiers(price_entry(f"cloudfront.data_out.{region}", day))[0][1]
+
+    def request_rate(region: str) -> Decimal:
+        return Decimal(price_entry(f"cloudfront.requests.{region}.{scheme}", day)["price"])
+
+    free_data, items = _shared_free(
+        "Data transfer out",
+        "cloudfront.free_tier.data_out_gb",
+        data_by,
+        data_rate,
+        day,
+        free_tier,
+    )
+    free_count, free_lines = _shared_free(
+        "Requests", "cloudfront.free_tier.requests", count_by, request_rate, day, free_tier
+    )
+    items += free_lines
+    for region in billed:
+        note = notes.get(region, "")
+        entry = price_entry(f"cloudfront.data_out.{region}", day)
+        lines = _charge(
+            f"Data transfer out ({region})", entry, free_data[region], data_by[region], note
+        )
+        entry = price_entry(f"cloudfront.requests.{region}.{scheme}", day)
+        lines += _charge(
+            f"{scheme.upper()} requests ({region})",
+            entry,
+            free_count[region],
+            count_by[region],
+            note,
+        )
+        items += lines
+    return day, items
+
+
+def cloudfront_mix_cost(
+    *,
+    data_out_gb: Number,
+    requests: Number,
+    viewers: Mapping[str, Number],
+    price_class: str = "PriceClass_All",
+    served_from: Mapping[str, str] | None = None,
+    https: bool = True,
+    free_tier: bool = True,
+    on: Date = None,
+) -> Decimal:
+    """USD for a month of CloudFront delivery to viewers in several regions, under a price class.
+
+    ``viewers`` maps regions of :data:`CLOUDFRONT_REGIONS` to their share of the month's data and
+    requests (shares or counts; they are normalised). Each region's usage tiers are measured
+    separately, as AWS does; the always-free allowance is one for all regions together (AWS does
+    not publish how it is split between them: here it covers the most expensive usage first).
+
+    Viewers in a region outside ``price_class`` are served from the lowest-latency edge location
+    inside the class and billed at that location's regional rates; when CloudFront serves them
+    from an edge outside the class anyway, AWS bills the least expensive region of the class
+    (Developer Guide, "Choosing the price class"). AWS does not publish which in-class region
+    serves which outside region, so by default they are billed as the least expensive region of
+    the class: the lowest rate they can cost. Name the serving region with ``served_from``, e.g.
+    ``{"australia": "asia_pacific"}``. Each line item's note says which rule priced it.
+    """
+    return _total(
+        _cloudfront_mix_items(
+            data_out_gb=data_out_gb,
+            requests=requests,
+            viewers=viewers,
+            price_class=price_class,
+            served_from=served_from,
             https=https,
             free_tier=free_tier,
             on=on,
@@ -928,6 +1200,32 @@ def cognito_cost(*, maus: Number, tier: str | None = None, on: Date = None) -> D
     return _total(_cognito_items(maus=maus, tier=tier, on=on))
 
 
+# --------------------------------------------------------------------------- Secrets Manager
+
+
+def _secrets_manager_items(
+    *, secrets: Number, api_calls: Number = 0, on: Date = None
+) -> tuple[_dt.date, list[LineItem]]:
+    day = _as_date(on)
+    _require_service("secrets_manager", day)
+    stored = _at_least("secrets", secrets, unit=" secret-months")
+    calls = _whole("api_calls", api_calls)
+    items = _charge(
+        "Secrets",
+        price_entry("secrets_manager.secret", day),
+        _ZERO,
+        stored,
+        "each replica is a secret; part of a month is prorated by the hour; 30-day trial not applied",
+    )
+    items += _charge("API calls", price_entry("secrets_manager.api_calls", day), _ZERO, calls)
+    return day, items
+
+
+def secrets_manager_cost(*, secrets: Number, api_calls: Number = 0, on: Date = None) -> Decimal:
+    """USD for a month of AWS Secrets Manager: secrets stored (secret-months) and API calls."""
+    return _total(_secrets_manager_items(secrets=secrets, api_calls=api_calls, on=on))
+
+
 # --------------------------------------------------------------------------- EC2, ALB, EFS, ElastiCache
 
 
@@ -1076,6 +1374,8 @@ _BUILDERS: dict[str, Callable[..., tuple[_dt.date, list[LineItem]]]] = {
     "sqs_cost": _sqs_items,
     "sns_cost": _sns_items,
     "cognito_cost": _cognito_items,
+    "cloudfront_mix_cost": _cloudfront_mix_items,
+    "secrets_manager_cost": _secrets_manager_items,
     "ec2_cost": _ec2_items,
     "alb_cost": _alb_items,
     "efs_cost": _efs_items,

@@ -152,8 +152,9 @@ def test_cognito_free_maus_fell_from_50000_to_10000_on_2024_11_22():
         (lambda on: costs.dynamodb_cost(write_request_units=1, on=on), "2018-11-27", "2018-11-28"),
         (lambda on: costs.sqs_cost(requests=1, fifo=True, on=on), "2016-11-16", "2016-11-17"),
         (lambda on: costs.firehose_cost(records=1, record_kb=1, on=on), "2015-10-06", "2015-10-07"),
+        (lambda on: costs.secrets_manager_cost(secrets=1, on=on), "2018-04-03", "2018-04-04"),
     ],
-    ids=["lambda", "athena", "http-api", "dynamodb-on-demand", "sqs-fifo", "firehose"],
+    ids=["lambda", "athena", "http-api", "dynamodb-on-demand", "sqs-fifo", "firehose", "secrets"],
 )
 def test_a_date_before_the_service_existed_is_refused(call, day_before, launch):
     with pytest.raises(
@@ -170,6 +171,17 @@ def test_a_date_with_no_sourced_price_is_refused():
         match=r"on=2015-06-01: no sourced price for kinesis\..* accepted range: on >= 2018-01-01",
     ):
         costs.kinesis_streams_cost(shards=1, hours=1, records=1, record_kb=1, on=date(2015, 6, 1))
+
+
+def test_secrets_manager_prices_are_sourced_from_2021_05_06():
+    """Secrets Manager launched on 2018-04-04; its $0.40 and $0.05 are recorded 'in force by'
+    2021-05-06 (the first Price List copy found), so dates in between have no sourced price."""
+    with pytest.raises(
+        ValueError,
+        match=r"on=2020-01-01: no sourced price for secrets_manager\..* on >= 2021-05-06",
+    ):
+        costs.secrets_manager_cost(secrets=1, on=date(2020, 1, 1))
+    assert costs.secrets_manager_cost(secrets=1, on=date(2021, 5, 6)) == Decimal("0.40")
 
 
 def test_on_defaults_to_today():

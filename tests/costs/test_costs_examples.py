@@ -178,3 +178,14 @@ def test_cognito_lite_pricing_page_example():
     assert_published(cost, str(Decimal(495) + Decimal(3910)))
     breakdown = costs.explain("cognito", maus=950_000, tier="lite", on=TODAY_2026)
     assert [i.amount for i in breakdown.items if i.amount] == [Decimal(495), Decimal(3910)]
+
+
+# --------------------------------------------------------------------------- Secrets Manager
+def test_secrets_manager_pricing_calculator_estimate():
+    """An AWS Pricing Calculator estimate exported in March 2023: 'AWS Secrets Manager ... 2.01
+    ... Number of secrets (5), Average duration of each secret (30 days), Number of API calls
+    (2000 per month)' -> $2.00 + $0.01. It was priced in US West (Oregon), which charges the same
+    $0.40 and $0.05 per 10,000 as us-east-1.
+    Source: https://gist.github.com/ranchodeluxe/c9ba4c0a0aa9c4b54b75e833cc4f51e3"""
+    cost = costs.secrets_manager_cost(secrets=5, api_calls=2000, on=TODAY_2026)
+    assert_published(cost, "2.01")

@@ -20,6 +20,7 @@ PUBLIC_SIGNATURES = {
     "replicated_write_request_units free_tier on",
     "dynamodb_provisioned_cost": "rcu wcu hours on",
     "cloudfront_cost": "data_out_gb requests region https free_tier on",
+    "cloudfront_mix_cost": "data_out_gb requests viewers price_class served_from https free_tier on",
     "s3_cost": "storage_gb_month put_requests get_requests data_out_gb on",
     "kinesis_streams_cost": "shards hours records record_kb on",
     "firehose_cost": "records record_kb on",
@@ -28,6 +29,7 @@ PUBLIC_SIGNATURES = {
     "sqs_cost": "requests message_kb fifo on",
     "sns_cost": "publishes on",
     "cognito_cost": "maus on",
+    "secrets_manager_cost": "secrets api_calls on",
     "ec2_cost": "instance_type hours on",
     "alb_cost": "hours new_connections_per_s active_connections_per_min processed_gb_per_hour "
     "rule_evaluations_per_s rules on",
@@ -54,6 +56,12 @@ SMALL_USAGE = {
     "dynamodb_cost": dict(read_request_units=5e6, write_request_units=5e6, storage_gb=30),
     "dynamodb_provisioned_cost": dict(rcu=5, wcu=5),
     "cloudfront_cost": dict(data_out_gb=2000, requests=20_000_000),
+    "cloudfront_mix_cost": dict(
+        data_out_gb=5000,
+        requests=50_000_000,
+        viewers={"us": 0.5, "europe": 0.3, "japan": 0.1, "australia": 0.1},
+        price_class="PriceClass_200",
+    ),
     "s3_cost": dict(
         storage_gb_month=10, put_requests=10_000, get_requests=100_000, data_out_gb=200
     ),
@@ -64,6 +72,7 @@ SMALL_USAGE = {
     "sqs_cost": dict(requests=5_000_000),
     "sns_cost": dict(publishes=5_000_000),
     "cognito_cost": dict(maus=20_000),
+    "secrets_manager_cost": dict(secrets=1, api_calls=1_000_000),
     "ec2_cost": dict(instance_type="m5.large", hours=730),
     "alb_cost": dict(
         hours=730,
@@ -76,6 +85,16 @@ SMALL_USAGE = {
     "elasticache_cost": dict(node_type="cache.t3.small", hours=730),
     "data_transfer_out_cost": dict(gb=500),
 }
+
+
+def test_every_cost_function_is_exported_documented_and_explainable():
+    """A new service appears everywhere the others do: __all__, these tables and explain()."""
+    exported = {name for name in costs.__all__ if name.endswith("_cost")}
+    assert exported == set(PUBLIC_SIGNATURES) == set(SMALL_USAGE)
+    with pytest.raises(ValueError) as raised:
+        costs.explain("mainframe", hours=1)
+    for name in exported:
+        assert name in str(raised.value)
 
 
 @pytest.mark.parametrize("name", sorted(SMALL_USAGE))
@@ -126,6 +145,26 @@ def test_results_are_unrounded_decimals():
         (lambda: costs.dynamodb_provisioned_cost(rcu=-1, wcu=1), "rcu"),
         (lambda: costs.cloudfront_cost(data_out_gb=1, requests=1, region="asia"), "region"),
         (lambda: costs.cloudfront_cost(data_out_gb=-1, requests=1), "data_out_gb"),
+        (lambda: costs.cloudfront_cost(data_out_gb=1, requests=1, https="yes"), "https"),
+        (
+            lambda: costs.cloudfront_mix_cost(
+                data_out_gb=1, requests=1, viewers={"us": 1}, price_class="PriceClass_50"
+            ),
+            "price_class",
+        ),
+        (
+            lambda: costs.cloudfront_mix_cost(data_out_gb=1, requests=1.5, viewers={"us": 1}),
+            "requests",
+        ),
+        (lambda: costs.cloudfront_mix_cost(data_out_gb=1, requests=1, viewers={}), "viewers"),
+        (
+            lambda: costs.cloudfront_mix_cost(
+                data_out_gb=1, requests=1, viewers={"japan": 1}, served_from={"japan": "us"}
+            ),
+            "served_from",
+        ),
+        (lambda: costs.secrets_manager_cost(secrets=-1), "secrets"),
+        (lambda: costs.secrets_manager_cost(secrets=1, api_calls=0.5), "api_calls"),
         (lambda: costs.s3_cost(put_requests=-10), "put_requests"),
         (
             lambda: costs.kinesis_streams_cost(shards=1, hours=1, records=1, record_kb=0),

@@ -238,6 +238,18 @@ def test_cognito_tiers():
     assert costs.cognito_cost(maus=100_000, tier="plus", on=ON) == 100_000 * Decimal("0.020")
 
 
+# --------------------------------------------------------------------------- Secrets Manager
+def test_secrets_manager_secrets_and_api_calls():
+    """$0.40 per secret per month (replicas are secrets; part of a month is prorated) and $0.05
+    per 10,000 API calls, billed pro rata."""
+    assert costs.secrets_manager_cost(secrets=1, on=ON) == Decimal("0.40")
+    assert costs.secrets_manager_cost(secrets=3, on=ON) == Decimal("1.20")  # a secret + 2 replicas
+    assert costs.secrets_manager_cost(secrets=0.5, on=ON) == Decimal("0.20")  # half a month
+    calls = costs.secrets_manager_cost(secrets=0, api_calls=1_000_000, on=ON)
+    assert calls == 100 * Decimal("0.05")
+    assert costs.secrets_manager_cost(secrets=0, api_calls=1, on=ON) == Decimal("0.000005")
+
+
 # --------------------------------------------------------------------------- hourly services
 def test_alb_lcu_is_the_highest_dimension_and_10_rules_are_free():
     """One LCU = 25 new connections/s, 3,000 active connections/min, 1 GB/h or 1,000 rule
