@@ -32,12 +32,12 @@ class Clock:
         secs = seconds.total_seconds() if isinstance(seconds, timedelta) else float(seconds)
         if secs < 0:
             raise ValueError(f"the lab clock only moves forward: got {secs} seconds")
-        if self.offline:
+        if self.offline or self._remote is not None:
+            if self._remote is not None:  # the stand-in account's clock jumps: so does ours
+                self._remote(secs)
             with self._lock:
                 self._offset += secs
                 self._history.append((time.time(), self._offset))
-        elif self._remote is not None:
-            self._remote(secs)
         else:
             time.sleep(secs)
         for listener in list(self._listeners):

@@ -64,9 +64,14 @@ def test_a_stand_in_account_moves_its_clock_when_its_client_waits(lab, monkeypat
     skipped = lab.clock.skipped
     client_clock = Clock(offline=False, remote=_stand_in_clock())
 
+    before = client_clock.now()
     client_clock.advance(90)  # on AWS this would sleep 90 s
 
     assert lab.clock.skipped == skipped + 90
+    # the client reads the account's time: a token or URL the account stamped 90 s ago is 90 s
+    # old to the client too
+    assert client_clock.now() - before >= 90
+    assert client_clock.skipped == 90
 
 
 def test_the_control_host_refuses_anything_else(lab):
