@@ -9,6 +9,10 @@ in pyproject.toml; tests/emulator/test_moto_seams.py checks each seam still exis
 - SQS, DynamoDB Streams and Kinesis mappings: hidden from moto's synchronous per-message
   delivery and polled by `Delivery` instead, with batches as AWS makes them;
 - SQS and the S3 event's times read the lab clock, so advancing it releases invisible messages.
+
+The data planes install their own seams: `gateway` (API Gateway), `cognito` (the
+COGNITO_USER_POOLS authorizer and user-pool tokens in lab time), `edge`, `website`,
+`global_tables`, `dax_control`.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs, quote_plus
 
-from . import dax_control, edge, gateway, global_tables, website
+from . import cognito, control_plane, dax_control, edge, gateway, global_tables, website
 from .delivery import Delivery, SettleReport
 from .http import Front, Request, Response, install_requests_route
 from .lambda_runtime import (
@@ -79,8 +83,9 @@ class Emulator:
             self._install_patches()
             install_requests_route(self.front.address, self._patch)
             self.front.register("control", self._control)
-            for piece in (gateway, edge, website, global_tables, dax_control):
+            for piece in (gateway, cognito, edge, website, global_tables, dax_control):
                 piece.install(self)
+            control_plane.install(self)
         except BaseException:
             self.uninstall()
             raise

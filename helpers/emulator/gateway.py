@@ -14,7 +14,9 @@ runs none of it. `Gateway` serves the stage URLs from that configuration, as AWS
   max-age=0`, FlushStageCache) and the `AWS/ApiGateway` CloudWatch metrics.
 
 Authorizers have one seam: `Gateway.authorizers` maps a method's `authorizationType` to a
-function `(Call) -> Authorized | Response`, called before the integration.
+function `(Call) -> Authorized | Response`, called before the integration. A deployment freezes
+the API's authorizers (`Snapshot.authorizers`) and each method's `authorizationScopes` with the
+rest; `cognito.py` plugs in COGNITO_USER_POOLS.
 
 moto seams (tests/emulator/test_moto_seams.py checks them): `RestAPI.create_deployment` (to
 freeze the deployment and keep the stage's settings), `APIGatewayResponse.put_integration` and
@@ -116,6 +118,7 @@ class MethodConfig:
     authorizer_id: str | None
     api_key_required: bool
     integration: IntegrationConfig | None
+    authorization_scopes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,8 @@ class Snapshot:
     endpoint_types: tuple[str, ...]
     gateway_responses: dict[str, GatewayResponseConfig]
     root: _Node
+    # authorizer id -> its GetAuthorizer fields (type, providerARNs, identitySource...)
+    authorizers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def snapshot_api(api: Any, deployment_id: str) -> Snapshot:
@@ -183,6 +188,10 @@ def snapshot_api(api: Any, deployment_id: str) -> Snapshot:
         endpoint_types=tuple(types),
         gateway_responses=responses,
         root=_routing_tree(resources),
+        authorizers={
+            authorizer_id: json.loads(json.dumps(authorizer.to_json()))
+            for authorizer_id, authorizer in dict(getattr(api, "authorizers", {}) or {}).items()
+        },
     )
 
 
@@ -194,6 +203,7 @@ def _method_config(method: Any) -> MethodConfig:
         authorizer_id=method.authorizer_id,
         api_key_required=bool(method.api_key_required),
         integration=_integration_config(integration) if integration is not None else None,
+        authorization_scopes=tuple(getattr(method, "authorization_scopes", None) or ()),
     )
 
 

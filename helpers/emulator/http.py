@@ -9,6 +9,10 @@ for anonymous and presigned requests). `install_requests_route`
 makes the `requests` library send those hosts to the front (keeping the Host header), so the
 notebook's code is the code it would run against AWS; curl reaches the same front with
 `-H 'Host: ...'`, and a browser reaches the default host at the front's own address.
+
+A few paths under `/_aws/` answer on every host the front serves (`Front.route`), for what a
+browser page at the front's address cannot reach on AWS's own hosts: `/_aws/cognito-idp/` is
+Amazon Cognito's user-pool API for a sign-in page (see `cognito.py`).
 """
 
 from __future__ import annotations
@@ -36,6 +40,9 @@ HOSTS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"^(?P<bucket>[a-z0-9][a-z0-9.-]*)\.s3-website[-.](?P<region>[a-z0-9-]+)\.amazonaws\.com$"
         ),
     ),
+    # a user pool's public documents (JWKS, OpenID configuration), as a token verifier fetches
+    # them; the SDK's calls to cognito-idp reach moto through the backend and never come here
+    ("cognito-idp", re.compile(r"^cognito-idp\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$")),
     # the lab itself, for a client that reaches this lab as its AWS account (a stand-in): the
     # lab clock moves when that client waits (`Clock.advance`)
     ("control", re.compile(r"^control\.labbook\.localhost$")),
@@ -118,6 +125,7 @@ class Front:
 
     def __init__(self) -> None:
         self.services: dict[str, Handler] = {}
+        self.paths: dict[str, Handler] = {}  # path prefix -> handler, whatever the host
         self.default_host: str | None = None  # what a browser at the front's own address sees
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -125,7 +133,15 @@ class Front:
     def register(self, kind: str, handler: Handler) -> None:
         self.services[kind] = handler
 
+    def route(self, prefix: str, handler: Handler) -> None:
+        """Answer `prefix` (a path ending in '/', or the same path without it) on every host."""
+        self.paths[prefix] = handler
+
     def dispatch(self, request: Request) -> Response:
+        path = request.path
+        for prefix, handler in self.paths.items():
+            if path.startswith(prefix) or path == prefix.rstrip("/"):
+                return handler(request, {})
         found = classify(request.host)
         if found is None and self.default_host:
             parts = urlsplit(request.url)

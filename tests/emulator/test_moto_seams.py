@@ -7,6 +7,7 @@ a notebook. Each entry: (object, attribute, the leading parameter names the emul
 
 from __future__ import annotations
 
+import base64
 import importlib
 import inspect
 import json
@@ -608,6 +609,154 @@ def test_the_gateway_patches_are_removed_on_teardown():
     ) == before
 
 
+# ---- Cognito (helpers/emulator/cognito.py) ------------------------------------------------------
+COGNITO_SEAMS = [
+    # patched
+    (
+        "moto.cognitoidp.models",
+        "CognitoIdpUserPool.create_jwt",
+        ["self", "client_id", "username", "token_use", "expires_in", "extra_data"],
+    ),
+    (
+        "moto.cognitoidp.models",
+        "CognitoIdpBackend.create_user_pool_client",
+        ["self", "user_pool_id", "generate_secret", "extended_config"],
+    ),
+    (
+        "moto.cognitoidp.models",
+        "CognitoIdpBackend.update_user_pool_client",
+        ["self", "user_pool_id", "client_id", "extended_config"],
+    ),
+    (
+        "moto.apigateway.models",
+        "Authorizer.__init__",
+        ["self", "authorizer_id", "name", "authorizer_type"],
+    ),
+    # called
+    ("moto.utilities.utils", "load_resource", ["resource"]),
+    ("moto.cognitoidp.exceptions", "InvalidParameterException", ["msg"]),
+]
+
+
+@pytest.mark.parametrize(("module", "name", "params"), COGNITO_SEAMS, ids=lambda v: str(v))
+def test_cognito_seam_exists_with_a_compatible_signature(module, name, params):
+    target = _resolve(module, name)
+    actual = list(inspect.signature(target).parameters)
+    assert actual[: len(params)] == params, f"{module}.{name}{inspect.signature(target)}"
+
+
+def test_moto_still_drops_identity_validation_expression(aws):
+    """cognito.py repairs CreateAuthorizer's identityValidationExpression, which moto passes on as
+    `identiy_validation_expression`. If moto keeps it now, the repair can go."""
+    apigw = aws("apigateway")
+    api_id = apigw.create_rest_api(name="a")["id"]
+    found = apigw.create_authorizer(
+        restApiId=api_id,
+        name="c",
+        type="COGNITO_USER_POOLS",
+        providerARNs=["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_x"],
+        identitySource="method.request.header.Authorization",
+        identityValidationExpression="abc",
+    )
+
+    assert "identityValidationExpression" not in found
+    assert "identiy_validation_expression" in inspect.getsource(
+        _resolve("moto.apigateway.models", "APIGatewayBackend.create_authorizer")
+    )
+
+
+def test_the_cognito_objects_the_emulator_reads(aws):
+    """A pool, a client, a token and a Cognito-authorized method, built through the API: the
+    attributes cognito.py and gateway.py read, and create_jwt applying extra_data last."""
+    from moto.apigateway.models import apigateway_backends
+    from moto.cognitoidp.models import cognitoidp_backends
+    from moto.utilities.utils import load_resource
+
+    account, region = "123456789012", "us-east-1"
+    idp = aws("cognito-idp")
+    pool_id = idp.create_user_pool(PoolName="p")["UserPool"]["Id"]
+    validity = {"IdTokenValidity": 5, "TokenValidityUnits": {"IdToken": "minutes"}}
+    client_id = idp.create_user_pool_client(UserPoolId=pool_id, ClientName="c", **validity)[
+        "UserPoolClient"
+    ]["ClientId"]
+    idp.admin_create_user(UserPoolId=pool_id, Username="ada")
+
+    backend = cognitoidp_backends[account][region]
+    pool = backend.user_pools[pool_id]
+    _attrs(pool, ["id", "region", "clients", "access_tokens"])
+    client = pool.clients[client_id]
+    assert client.extended_config["IdTokenValidity"] == 5
+    assert client.extended_config["TokenValidityUnits"] == {"IdToken": "minutes"}
+    token, expires_in = pool.create_jwt(
+        client_id, "ada", "id", 60, {"origin_jti": "o", "iat": 1, "exp": 2, "auth_time": 3}
+    )
+    claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    assert expires_in == 60
+    assert (claims["iat"], claims["exp"], claims["auth_time"]) == (1, 2, 3)
+    assert claims["iss"] == f"https://cognito-idp.{region}.amazonaws.com/{pool_id}"
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    jwks = load_resource("cognitoidp/resources/jwks-public.json")
+    assert header["kid"] in {k["kid"] for k in jwks["keys"]}
+    # create_id_token and create_access_token hand create_jwt the sign-in's origin_jti
+    for name in ("create_id_token", "create_access_token", "create_tokens_from_refresh_token"):
+        assert "origin_jti" in inspect.getsource(getattr(type(pool), name))
+    assert any("jwks.json" in path for path in _resolve("moto.cognitoidp.urls", "url_paths"))
+
+    apigw = aws("apigateway")
+    api_id = apigw.create_rest_api(name="a")["id"]
+    root = apigw.get_resources(restApiId=api_id)["items"][0]["id"]
+    authorizer_id = apigw.create_authorizer(
+        restApiId=api_id,
+        name="c",
+        type="COGNITO_USER_POOLS",
+        providerARNs=[f"arn:aws:cognito-idp:{region}:{account}:userpool/{pool_id}"],
+        identitySource="method.request.header.Authorization",
+    )["id"]
+    apigw.put_method(
+        restApiId=api_id,
+        resourceId=root,
+        httpMethod="GET",
+        authorizationType="COGNITO_USER_POOLS",
+        authorizerId=authorizer_id,
+        authorizationScopes=["a/b"],
+    )
+    api = apigateway_backends[account][region].apis[api_id]
+    described = api.authorizers[authorizer_id].to_json()
+    assert described["type"] == "COGNITO_USER_POOLS"
+    assert described["providerARNs"] == [
+        f"arn:aws:cognito-idp:{region}:{account}:userpool/{pool_id}"
+    ]
+    assert described["identitySource"] == "method.request.header.Authorization"
+    _attrs(api.authorizers[authorizer_id], ["identity_validation_expression"])
+    method = api.resources[root].resource_methods["GET"]
+    assert method.authorization_scopes == ["a/b"]
+    assert method.authorizer_id == authorizer_id
+
+
+def test_the_cognito_patches_are_removed_on_teardown():
+    from moto.apigateway import models as apigateway_models
+    from moto.cognitoidp import models
+
+    import helpers
+
+    def seams():
+        return (
+            models.CognitoIdpUserPool.create_jwt,
+            models.CognitoIdpBackend.create_user_pool_client,
+            models.CognitoIdpBackend.update_user_pool_client,
+            apigateway_models.Authorizer.__init__,
+        )
+
+    before = seams()
+    lab = helpers.start("seams-cognito")
+    try:
+        assert models.CognitoIdpUserPool.create_jwt is not before[0]
+    finally:
+        lab.teardown()
+
+    assert seams() == before
+
+
 # ---- DynamoDB global tables (helpers/emulator/global_tables.py) -------------------------------
 GLOBAL_TABLE_SEAMS = [
     # patched
@@ -918,3 +1067,172 @@ def test_the_s3_cloudfront_and_cloudwatch_state_the_edge_reads(aws):
     datum = cloudwatch_backends[account]["us-east-1"].metric_data[-1]
     assert isinstance(datum, MetricAggregatedDatum)
     _attrs(datum, ["sum", "min", "max", "sample_count", "timestamp", "dimensions", "unit"])
+
+
+# ---- UpdateMethod, UpdateKeyGroup, GetKeyGroupConfig (helpers/emulator/control_plane.py) ------
+CONTROL_PLANE_CALLED = [
+    ("moto.core.responses", "BaseResponse._get_param", ["self", "param_name"]),
+    ("moto.core.responses", "ActionResult", ["result"]),
+    ("moto.core.exceptions", "JsonRESTError", ["error_type", "message"]),
+    ("moto.apigateway.exceptions", "ApiGatewayException", ["error_type", "message"]),
+    ("moto.apigateway.models", "Method.to_json", ["self"]),
+    ("moto.core.utils", "utcnow", []),
+]
+
+
+@pytest.mark.parametrize(("module", "name", "params"), CONTROL_PLANE_CALLED, ids=str)
+def test_control_plane_seams_exist_with_compatible_signatures(module, name, params):
+    target = _resolve(module, name)
+    actual = list(inspect.signature(target).parameters)
+    assert actual[: len(params)] == params, f"{module}.{name}{inspect.signature(target)}"
+
+
+def test_moto_still_lacks_what_the_control_plane_adds():
+    """If moto grows UpdateMethod, UpdateKeyGroup, GetKeyGroupConfig or DeleteKeyGroup,
+    control_plane.py must
+    give way to moto's (or check that its own still answers as AWS does)."""
+    from moto.apigateway.responses import APIGatewayResponse
+    from moto.cloudfront import urls as cloudfront_urls
+    from moto.cloudfront.responses import CloudFrontResponse
+
+    assert not hasattr(APIGatewayResponse, "update_method")
+    assert not hasattr(CloudFrontResponse, "update_key_group")
+    assert not hasattr(CloudFrontResponse, "get_key_group_config")
+    assert not hasattr(CloudFrontResponse, "delete_key_group")
+    assert not [p for p in cloudfront_urls.url_paths if "key-group" in p and "config" in p]
+
+
+def test_moto_routes_the_control_plane_calls_to_its_dispatchers():
+    """UpdateMethod and UpdateKeyGroup reach moto's existing routes (only GetKeyGroupConfig
+    needs a new one), and dispatch calls the handler method named after the action."""
+    import re
+
+    import botocore.session
+    from moto.apigateway import urls as apigateway_urls
+    from moto.apigateway.responses import APIGatewayResponse
+    from moto.cloudfront import urls as cloudfront_urls
+    from moto.cloudfront.responses import CloudFrontResponse
+    from moto.core.responses import BaseResponse
+
+    session = botocore.session.get_session()
+    cases = [
+        ("apigateway", "UpdateMethod", "/restapis/a1/resources/r1/methods/GET", apigateway_urls),
+        ("cloudfront", "UpdateKeyGroup", "/2020-05-31/key-group/K1", cloudfront_urls),
+        ("cloudfront", "GetKeyGroupConfig", "/2020-05-31/key-group/K1/config", None),
+    ]
+    for service, operation, path, urls in cases:
+        http = session.get_service_model(service).operation_model(operation).http
+        template = re.sub(r"\{[^}]+\}", "X", http["requestUri"])
+        assert re.sub(r"(a1|r1|GET|K1)", "X", path) == template, (operation, http)
+        if urls is None:
+            continue
+        handlers = [h for p, h in urls.url_paths.items() if re.match(p.format("") + "$", path)]
+        assert handlers, f"no moto route for {operation} {path}"
+        assert handlers[0] in (APIGatewayResponse.dispatch, CloudFrontResponse.dispatch)
+    source = inspect.getsource(BaseResponse.call_action)
+    assert "method_names_from_class" in source and "getattr(self, action)" in source
+    assert "except ServiceException" in source and "except HTTPException" in source
+    assert isinstance(inspect.getattr_static(APIGatewayResponse, "backend"), property)
+    assert isinstance(inspect.getattr_static(CloudFrontResponse, "backend"), property)
+
+
+def test_the_objects_the_control_plane_reads_and_writes(aws):
+    """A method with an authorizer, a validator and a model; a key group of a public key."""
+    from moto.apigateway.models import apigateway_backends
+    from moto.cloudfront.models import KeyGroup, cloudfront_backends
+
+    apigw = aws("apigateway")
+    api_id = apigw.create_rest_api(name="cp")["id"]
+    root = apigw.get_resources(restApiId=api_id)["items"][0]["id"]
+    authorizer = apigw.create_authorizer(
+        restApiId=api_id,
+        name="a",
+        type="COGNITO_USER_POOLS",
+        providerARNs=["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_X"],
+    )["id"]
+    validator = apigw.create_request_validator(restApiId=api_id, name="v")["id"]
+    apigw.create_model(restApiId=api_id, name="M", contentType="application/json", schema="{}")
+    apigw.put_method(
+        restApiId=api_id,
+        resourceId=root,
+        httpMethod="GET",
+        authorizationType="COGNITO_USER_POOLS",
+        authorizerId=authorizer,
+        authorizationScopes=["s"],
+        requestParameters={"method.request.querystring.q": True},
+        requestModels={"application/json": "M"},
+        requestValidatorId=validator,
+        operationName="op",
+    )
+    api = apigateway_backends["123456789012"]["us-east-1"].apis[api_id]
+    _attrs(api, ["resources", "authorizers", "request_validators", "models"])
+    assert authorizer in api.authorizers and validator in api.request_validators
+    assert "M" in api.models
+    method = api.resources[root].resource_methods["GET"]
+    _attrs(
+        method,
+        [
+            "authorization_type",
+            "authorizer_id",
+            "authorization_scopes",
+            "api_key_required",
+            "operation_name",
+            "request_parameters",
+            "request_models",
+            "request_validator_id",
+        ],
+    )
+    assert method.authorization_scopes == ["s"]
+    assert method.request_parameters == {"method.request.querystring.q": True}
+    assert method.request_models == {"application/json": "M"}
+    as_json = method.to_json()
+    assert as_json["requestValidatorId"] == validator and as_json["operationName"] == "op"
+
+    cf = aws("cloudfront")
+    key_id = cf.create_public_key(
+        PublicKeyConfig={"CallerReference": "r", "Name": "k", "EncodedKey": "pem"}
+    )["PublicKey"]["Id"]
+    created = cf.create_key_group(KeyGroupConfig={"Name": "g", "Items": [key_id]})
+    backend = cloudfront_backends["123456789012"]["aws"]
+    _attrs(backend, ["key_groups", "public_keys"])
+    group = backend.key_groups[created["KeyGroup"]["Id"]]
+    _attrs(group, ["id", "name", "items", "etag"])
+    assert group.etag == created["ETag"] and key_id in backend.public_keys
+    assert isinstance(inspect.getattr_static(KeyGroup, "key_group_config"), property)
+    assert group.key_group_config == {"Items": [key_id], "Name": "g"}
+    # control_plane wraps CreateKeyGroup's handler and reads the group from its ActionResult
+    from moto.cloudfront.responses import CloudFrontResponse
+
+    create_source = inspect.getsource(CloudFrontResponse.create_key_group)
+    assert '"KeyGroup": key_group' in create_source and "ActionResult(result)" in create_source
+
+
+def test_the_control_plane_patches_are_removed_on_teardown():
+    from moto.apigateway.responses import APIGatewayResponse
+    from moto.cloudfront import urls as cloudfront_urls
+    from moto.cloudfront.models import KeyGroup
+    from moto.cloudfront.responses import CloudFrontResponse
+
+    import helpers
+
+    def seams():
+        return (
+            hasattr(APIGatewayResponse, "update_method"),
+            hasattr(CloudFrontResponse, "update_key_group"),
+            hasattr(CloudFrontResponse, "get_key_group_config"),
+            hasattr(CloudFrontResponse, "delete_key_group"),
+            CloudFrontResponse.create_key_group,
+            inspect.getattr_static(KeyGroup, "key_group_config"),
+            cloudfront_urls.url_paths,
+        )
+
+    before = seams()
+    lab = helpers.start("seams-control-plane")
+    try:
+        during = seams()
+        assert during[:4] == (True, True, True, True)
+        assert all(during[i] is not before[i] for i in (4, 5, 6))
+    finally:
+        lab.teardown()
+
+    assert seams() == before
