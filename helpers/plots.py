@@ -69,9 +69,17 @@ _UNIT = re.compile(r"\(.+\)|\bper\b|\bUSD\b|\$", re.IGNORECASE)
 
 @contextlib.contextmanager
 def style() -> Iterator[None]:
-    """Apply the house style (size, fonts, grid) to figures drawn inside the block."""
-    with mpl.rc_context(_RC):
+    """Apply the house style (size, fonts, grid) to figures drawn inside the block.
+
+    Only the house style's own settings are put back afterwards: the first figure of a notebook
+    loads the inline backend, which turns interactive mode on, and undoing that (as
+    `matplotlib.rc_context` would) stops every later figure from showing."""
+    saved = {key: mpl.rcParams[key] for key in _RC}
+    mpl.rcParams.update(_RC)
+    try:
         yield
+    finally:
+        mpl.rcParams.update(saved)
 
 
 def _new_axes() -> Axes:

@@ -193,3 +193,20 @@ def test_format_usd(value, text):
 )
 def test_format_quantity(value, text):
     assert plots.format_quantity(value) == text
+
+
+def test_style_restores_its_own_settings_and_keeps_what_the_figures_changed():
+    """The inline backend turns interactive mode on when the first figure loads it; a style
+    block that undid that would stop every later figure of the notebook from showing."""
+    import matplotlib as mpl
+
+    before = mpl.is_interactive()
+    grid = mpl.rcParams["axes.grid"]
+    try:
+        with plots.style():
+            assert mpl.rcParams["figure.figsize"] == [7.0, 4.0]
+            mpl.interactive(not before)  # what loading a backend may do inside the block
+        assert mpl.is_interactive() is (not before)
+        assert mpl.rcParams["axes.grid"] == grid
+    finally:
+        mpl.interactive(before)
