@@ -306,6 +306,16 @@ def forwarded_cookies(behaviour: Any, headers: Any) -> dict[str, str]:
     return {}
 
 
+def strips_set_cookie(behaviour: Any) -> bool:
+    """A legacy behaviour that forwards no cookies also drops the origin's `Set-Cookie` headers
+    on the way to the viewer ("Cache content based on cookies": CloudFront "removes the
+    Set-Cookie header from responses that it returns to your viewers")."""
+    if behaviour.cache_policy_id:
+        return False
+    setting = dict(vars(behaviour.forwarded_values)).get("Cookies") or {}
+    return setting.get("Forward", "none") == "none"
+
+
 def cache_key(behaviour: Any, request: Request, path: str) -> str:
     """The cache key: method class, path, and the query strings, headers and cookies the
     behaviour's ForwardedValues put in it (query order matters, as on CloudFront)."""
@@ -627,6 +637,8 @@ class Edge:
         response = self._ask_origin(dist, behaviour, origin, request, path, method, conditions)
         with self._lock:
             stats.origin_bytes += len(response.body)
+        if strips_set_cookie(behaviour):
+            response.headers = [(k, v) for k, v in response.headers if k.lower() != "set-cookie"]
         return response
 
     def _ask_origin(
