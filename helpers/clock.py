@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -11,13 +12,18 @@ from datetime import datetime, timedelta, timezone
 class Clock:
     """Lab time: real time plus whatever the lab skipped. Offline it jumps; on AWS it waits."""
 
-    def __init__(self, *, offline: bool, remote: Callable[[float], None] | None = None):
+    def __init__(self, *, offline: bool, remote: Callable[[float], float | None] | None = None):
         self.offline = offline
-        self._remote = remote  # an account that is a stand-in: its lab clock moves instead
+        # an account that is a stand-in: its lab clock moves instead of time passing, and
+        # `remote(seconds)` answers the account's time after the move (or None)
+        self._remote = remote
         self._offset = 0.0
         self._history: list[tuple[float, float]] = []  # (real time of an advance, offset after)
         self._lock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []
+        self._signed_at = -1.0  # real time of the last signature stamped in whole seconds
+        if remote is not None:  # start from the account's time, which earlier labs moved
+            self._follow(remote(0))
 
     def now(self) -> float:
         """Seconds since the epoch, in lab time."""
@@ -33,8 +39,10 @@ class Clock:
         if secs < 0:
             raise ValueError(f"the lab clock only moves forward: got {secs} seconds")
         if self.offline or self._remote is not None:
-            if self._remote is not None:  # the stand-in account's clock jumps: so does ours
-                self._remote(secs)
+            self._after_this_second_if_signed()
+        if self._remote is not None:  # the stand-in account's clock jumps: so does ours
+            self._follow(self._remote(secs), secs)
+        elif self.offline:
             with self._lock:
                 self._offset += secs
                 self._history.append((time.time(), self._offset))
@@ -43,13 +51,37 @@ class Clock:
         for listener in list(self._listeners):
             listener()
 
-    def lab_time_of(self, real_epoch: float) -> float:
+    def signing(self) -> None:
+        """Note that a signature stamped in whole seconds (SigV4's X-Amz-Date) is made now."""
+        self._signed_at = time.time()
+
+    def _after_this_second_if_signed(self) -> None:
+        """A jump never shares a second with a signature made before it: a URL stamped 12:00:00
+        was signed before a jump of that second only if the jump waits for 12:00:01 (at most a
+        second, and only right after a signature), so `lab_time_of(..., resolution=1)` can
+        count every jump of the stamp's second as made before the signature."""
+        now = time.time()
+        if math.floor(self._signed_at) == math.floor(now):
+            time.sleep(math.floor(now) + 1 - now)
+
+    def _follow(self, account_now: float | None, secs: float = 0.0) -> None:
+        """Take the stand-in account's time (or, when it does not say, move by `secs`)."""
+        with self._lock:
+            if account_now is None:
+                self._offset += secs
+            else:
+                self._offset = float(account_now) - time.time()
+            self._history.append((time.time(), self._offset))
+
+    def lab_time_of(self, real_epoch: float, *, resolution: float = 0.0) -> float:
         """The lab time at the real moment `real_epoch`: what a timestamp taken by a real clock
-        (a handler's, boto3's signing time) means in lab time."""
+        (a handler's, boto3's signing time) means in lab time. A timestamp cut to whole seconds
+        (`resolution=1`) stands for any moment of its second: jumps made in that second count
+        as made before it (see `signing`)."""
         offset = 0.0
         with self._lock:
             for when, after in self._history:
-                if when > real_epoch:
+                if when > real_epoch if not resolution else when >= real_epoch + resolution:
                     break
                 offset = after
         return real_epoch + offset

@@ -209,8 +209,15 @@ class Lab:
         if key not in self._clients:
             client = self._backend.client(service, key[1])
             self.tracker.attach(client)
+            # presigned URLs carry their signing time in whole seconds: the lab clock keeps its
+            # jumps out of a signature's second (Clock.signing)
+            client.meta.events.register("before-sign", self._note_presigning)
             self._clients[key] = client
         return self._clients[key]
+
+    def _note_presigning(self, signature_version: object = None, **_: object) -> None:
+        if str(signature_version).endswith(("-query", "-presign-post")):  # a presigned URL
+            self.clock.signing()
 
     def name(self, base: str, *, fifo: bool = False) -> str:
         """A unique resource name, valid for S3, DynamoDB, Lambda, SQS, SNS, IAM, Cognito..."""
@@ -370,9 +377,10 @@ class Lab:
         return f"<Lab {self.prefix} backend={self.backend_name} ({where}) region={self.region}>"
 
 
-def _stand_in_clock() -> Callable[[float], None] | None:
+def _stand_in_clock() -> Callable[[float], float | None] | None:
     """On an account reached through LABBOOK_HTTP_ENDPOINT_URL (an offline lab standing in for
-    AWS), waiting moves that lab's clock instead of sleeping; None for AWS itself."""
+    AWS), waiting moves that lab's clock instead of sleeping, and answers that clock's time;
+    None for AWS itself."""
     endpoint = backends.stand_in_http_endpoint()
     if not endpoint:
         return None
@@ -387,6 +395,7 @@ def _stand_in_clock() -> Callable[[float], None] | None:
             timeout=60,
         )
         resp.raise_for_status()
+        return resp.json().get("now")
 
     return advance
 

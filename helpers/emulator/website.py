@@ -390,7 +390,7 @@ class PresignError:
 
 
 def presign_error(
-    query: str, now: float, lab_time_of: Callable[[float], float] = lambda t: t
+    query: str, now: float, lab_time_of: Callable[..., float] = lambda t, **_: t
 ) -> PresignError | None:
     """S3's refusal of a presigned URL that has expired (lab time) or lives over a week.
 
@@ -406,7 +406,9 @@ def presign_error(
                 "X-Amz-Expires must be less than a week (in seconds) that is; 604800",
             )
         signed = datetime.strptime(params["X-Amz-Date"], "%Y%m%dT%H%M%SZ")
-        expires = lab_time_of(signed.replace(tzinfo=timezone.utc).timestamp()) + lifetime
+        expires = (
+            lab_time_of(signed.replace(tzinfo=timezone.utc).timestamp(), resolution=1) + lifetime
+        )
         if now > expires:
             extra = {"X-Amz-Expires": str(lifetime), "Expires": _iso(expires)}
             return PresignError(403, "AccessDenied", "Request has expired", extra)
@@ -425,7 +427,7 @@ def presign_problem(
     query: str,
     now: float,
     method: str = "GET",
-    lab_time_of: Callable[[float], float] = lambda t: t,
+    lab_time_of: Callable[..., float] = lambda t, **_: t,
 ) -> Response | None:
     """The XML answer S3 gives for a presigned URL it refuses (None: not refused)."""
     error = presign_error(query, now, lab_time_of)
