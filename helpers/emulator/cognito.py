@@ -305,7 +305,7 @@ class CognitoAuthorizer:
         expression = config.get("identityValidationExpression")
         try:
             claims = self.verify(token, config, call) if token else None
-            if claims is not None and expression:
+            if isinstance(claims, dict) and expression:
                 audience = claims.get("aud")
                 if not isinstance(audience, str) or not re.fullmatch(expression, audience):
                     claims = None
@@ -316,12 +316,15 @@ class CognitoAuthorizer:
                 "when the authorizer is created"
             )
             return gateway_error(call, "AUTHORIZER_CONFIGURATION_ERROR")
+        if claims is _EXPIRED:  # genuine but out of date: API Gateway says so
+            return gateway_error(call, "UNAUTHORIZED", EXPIRED_MESSAGE)
         if claims is None:
             return gateway_error(call, "UNAUTHORIZED")
         return Authorized(context={"claims": claim_strings(claims)})
 
-    def verify(self, token: str, config: dict[str, Any], call: Call) -> dict[str, Any] | None:
-        """The token's claims if API Gateway would accept it for this method, else None."""
+    def verify(self, token: str, config: dict[str, Any], call: Call) -> Any:
+        """The token's claims if API Gateway would accept it for this method; `_EXPIRED` for a
+        token of a trusted pool, properly signed, whose time is up; else None."""
         assert call.method is not None
         try:
             header = jwt.get_unverified_header(token)
@@ -354,9 +357,9 @@ class CognitoAuthorizer:
         expires = claims.get("exp")
         if isinstance(expires, bool) or not isinstance(expires, int | float):
             return None
-        if self.emulator.clock.now() >= expires:
-            return None
         scopes = call.method.authorization_scopes
+        if self.emulator.clock.now() >= expires:
+            return _EXPIRED
         if not scopes:  # an ID token, issued to an app client of the pool
             if claims.get("token_use") != "id" or claims.get("aud") not in pool.clients:
                 return None
@@ -488,6 +491,11 @@ class CognitoAuthorizer:
 
 
 # ---- small helpers -------------------------------------------------------------------------
+# an expired but otherwise valid token: API Gateway's 401 names the reason
+# (seen from AWS: aws-amplify/amplify-js#6060, #10147)
+EXPIRED_MESSAGE = "The incoming token has expired"
+_EXPIRED = object()
+
 _WELL_KNOWN = re.compile(r"^/[A-Za-z0-9_-]+/\.well-known/(?:jwks\.json|openid-configuration)$")
 
 

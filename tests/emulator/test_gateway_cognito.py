@@ -4,7 +4,8 @@ Contract: API Gateway developer guide, "Integrate a REST API with an Amazon Cogn
 https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-enable-cognito-user-pool.html;
 "How do I troubleshoot 401 Unauthorized errors ... after I've set up an Amazon Cognito user pool?",
 https://repost.aws/knowledge-center/api-gateway-cognito-401-unauthorized (no method scopes: an ID
-token; scopes: an access token; expired, other pool, wrong type: 401 Unauthorized); the API
+token; scopes: an access token; other pool, wrong type: 401 Unauthorized; expired: 401 "The
+incoming token has expired", as AWS answers it in aws-amplify/amplify-js#6060); the API
 reference's Authorizer.identityValidationExpression (matched against `aud`, else 401); the claims
 a REST API passes to Lambda, as an AWS user posted them,
 https://repost.aws/questions/QUFJRBaEJRSmmqarNrvCWoQA (all strings; `exp` and `iat` as
@@ -43,10 +44,14 @@ def unverified(token: str) -> dict:
     return jwt.decode(token, options={"verify_signature": False})
 
 
-def assert_unauthorized(resp: requests.Response) -> None:
+# an expired token's 401, as AWS answers it (aws-amplify/amplify-js#6060 and #10147)
+EXPIRED = "The incoming token has expired"
+
+
+def assert_unauthorized(resp: requests.Response, message: str = "Unauthorized") -> None:
     """API Gateway's UNAUTHORIZED gateway response."""
     assert resp.status_code == 401, resp.text
-    assert resp.text == '{"message":"Unauthorized"}'
+    assert resp.text == json.dumps({"message": message}, separators=(",", ":"))
     assert resp.headers["x-amzn-ErrorType"] == "UnauthorizedException"
     assert resp.headers["Content-Type"] == "application/json"
 
@@ -427,7 +432,7 @@ def test_a_default_token_expires_after_an_hour_of_lab_time(lab, pool, api):
     assert token["exp"] - token["iat"] == 3600
     assert call(api, "/me", tokens["IdToken"]).status_code == 200
     lab.clock.advance(3601)
-    assert_unauthorized(call(api, "/me", tokens["IdToken"]))
+    assert_unauthorized(call(api, "/me", tokens["IdToken"]), EXPIRED)
     assert call(api, "/me", pool.sign_in()["IdToken"]).status_code == 200  # a new sign-in works
 
 
@@ -454,7 +459,7 @@ def test_an_id_token_validity_of_5_minutes_expires_after_301_seconds(lab, pool, 
     lab.clock.advance(290)
     assert call(api, "/me", token).status_code == 200
     lab.clock.advance(11)
-    assert_unauthorized(call(api, "/me", token))
+    assert_unauthorized(call(api, "/me", token), EXPIRED)
 
 
 def test_expires_in_is_the_access_token_lifetime_also_after_a_refresh(lab, pool):
