@@ -225,6 +225,31 @@ def test_me_without_claims_is_401(call):
     assert answer.body == {"message": "sign in first: this route needs the Cognito authorizer"}
 
 
+def test_an_unverified_email_is_no_one_in_particular(lab, premium_service):
+    """GIVEN a token whose email (a paying member's) is not verified WHEN it asks for /me or for
+    that member's record THEN 403: an unverified address is a claim anyone could make."""
+    claims = claims_for(MEMBER, email_verified="false")
+
+    me = invoke(lab, premium_service, proxy_event("GET", "/me", claims=claims))
+    record = invoke(
+        lab,
+        premium_service,
+        proxy_event(
+            "GET",
+            "/users/{email}",
+            path=f"/users/{MEMBER}",
+            path_params={"email": MEMBER},
+            claims=claims,
+        ),
+    )
+
+    assert (me.status, me.body) == (
+        403,
+        {"message": "send the ID token of a verified email address"},
+    )
+    assert record.status == 403
+
+
 def test_me_with_an_access_token_is_a_client_error(lab, premium_service):
     """An access token (token_use=access) has no `email` claim: the caller must send the ID
     token, which is a 4xx for the caller, not a crash."""

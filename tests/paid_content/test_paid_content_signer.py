@@ -83,31 +83,34 @@ def at(epoch: int) -> datetime:
     return datetime.fromtimestamp(epoch, tz=timezone.utc)
 
 
-def video_url(call_signer, video_id="serverless-01", *, email=MEMBER, **kwargs):
+def video_url(call_signer, video_id="serverless-01", *, email=MEMBER, email_verified="true", **kw):
     return call_signer(
         "GET",
         "/videos/{id}/url",
         path=f"/videos/{video_id}/url",
         path_params={"id": video_id},
-        claims=claims_for(email),
-        **kwargs,
+        claims=claims_for(email, email_verified=email_verified),
+        **kw,
     )
 
 
-def series_url(call_signer, series="serverless", body=None, *, email=MEMBER, **kwargs):
+def series_url(
+    call_signer, series="serverless", body=None, *, email=MEMBER, email_verified="true", **kw
+):
     return call_signer(
         "POST",
         "/series/{series}/url",
         path=f"/series/{series}/url",
         path_params={"series": series},
         body=body,
-        claims=claims_for(email),
-        **kwargs,
+        claims=claims_for(email, email_verified=email_verified),
+        **kw,
     )
 
 
-def session(call_signer, *, email=MEMBER, **kwargs):
-    return call_signer("POST", "/session", claims=claims_for(email), **kwargs)
+def session(call_signer, *, email=MEMBER, email_verified="true", **kw):
+    claims = claims_for(email, email_verified=email_verified)
+    return call_signer("POST", "/session", claims=claims, **kw)
 
 
 def address(domain: str, video_id: str) -> str:
@@ -373,10 +376,23 @@ def test_a_caller_who_is_not_premium_gets_403_and_nothing_signed(call_signer, ro
 
 
 @pytest.mark.parametrize("route", sorted(SIGNING_ROUTES))
-def test_no_claims_is_401(call_signer, route):
+def test_claims_without_an_email_are_403(call_signer, route):
+    """An access token's claims (no `email`): the caller must send the ID token."""
     answer = SIGNING_ROUTES[route](call_signer, email=None)
 
-    assert answer.status == 401
+    assert answer.status == 403
+    assert answer.body == {"message": "send the ID token of a verified email address"}
+    _nothing_signed(answer)
+
+
+@pytest.mark.parametrize("route", sorted(SIGNING_ROUTES))
+def test_an_unverified_email_of_a_member_gets_nothing(call_signer, route):
+    """GIVEN a token whose email is a paying member's but not verified (anyone may claim an
+    address) WHEN it asks for a link THEN 403 and nothing signed."""
+    answer = SIGNING_ROUTES[route](call_signer, email=MEMBER, email_verified="false")
+
+    assert answer.status == 403
+    assert answer.body == {"message": "send the ID token of a verified email address"}
     _nothing_signed(answer)
 
 

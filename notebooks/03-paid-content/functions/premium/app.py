@@ -98,7 +98,7 @@ def me(event, claims):
         raise Refused(401, "sign in first: this route needs the Cognito authorizer")
     email = claims_email(claims)
     if not email:
-        raise Refused(403, "send the ID token: this route needs its email claim")
+        raise Refused(403, "send the ID token of a verified email address")
     item = premium_users.get_item(Key={"email": email}).get("Item") or {"premium": False}
     return respond(200, {"email": email, "sub": claims.get("sub"), "premium": item["premium"]})
 
@@ -112,6 +112,10 @@ ROUTES = {
 
 # ---- small helpers ------------------------------------------------------------------------------
 def claims_email(claims):
+    """The caller's email, trusted only once verified: an unverified address is a claim anyone
+    could make about themselves."""
+    if claims.get("email_verified") not in ("true", True):
+        return ""
     return (claims.get("email") or "").lower()
 
 

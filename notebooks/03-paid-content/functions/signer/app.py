@@ -194,13 +194,22 @@ def with_query(url, params):
 
 # ---- premium users, videos, input ---------------------------------------------------------------
 def caller_email(event):
+    """The caller's email from the verified token, trusted only once the address is verified
+    (an unverified address is a claim anyone could make about themselves)."""
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
-    return ((authorizer.get("claims") or {}).get("email") or "").lower()
+    claims = authorizer.get("claims") or {}
+    if not claims:
+        return None  # no authorizer: nobody signed in
+    if claims.get("email_verified") not in ("true", True):
+        return ""
+    return (claims.get("email") or "").lower()
 
 
 def require_premium(email):
-    if not email:
+    if email is None:
         raise Refused(401, "sign in first")
+    if not email:
+        raise Refused(403, "send the ID token of a verified email address")
     item = premium_users.get_item(Key={"email": email}).get("Item")
     if not item or item.get("premium") is not True:
         raise Refused(403, "videos are for premium members: buy a membership first")
