@@ -28,7 +28,18 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs, quote_plus
 
-from . import cognito, control_plane, dax_control, edge, gateway, global_tables, website
+from . import (
+    athena,
+    cognito,
+    control_plane,
+    dax_control,
+    edge,
+    gateway,
+    global_tables,
+    iot,
+    streams,
+    website,
+)
 from .delivery import Delivery, SettleReport
 from .http import Front, Request, Response, install_requests_route
 from .lambda_runtime import (
@@ -86,6 +97,9 @@ class Emulator:
             for piece in (gateway, cognito, edge, website, global_tables, dax_control):
                 piece.install(self)
             control_plane.install(self)
+            iot.install(self)
+            streams.install(self)
+            athena.install(self)
         except BaseException:
             self.uninstall()
             raise

@@ -635,19 +635,133 @@ def bench_myblog(photos: int, requests_n: int) -> list[tuple[str, str, str]]:
     ]
 
 
+ATHENA_SQL = (
+    "SELECT hour, count(*) AS readings, round(avg(temp), 3) AS avg_temp, max(temp) AS max_temp, "
+    "approx_percentile(temp, 0.9) AS p90 FROM {table} GROUP BY hour ORDER BY hour"
+)
+
+
+def bench_athena(rows_n: int, rounds: int) -> list[tuple[str, str, str]]:
+    """The same aggregate over partitioned Parquet: offline Athena vs DuckDB on the same files."""
+    import boto3  # noqa: F401  (the lab's clients)
+    import duckdb
+    import sqlglot
+
+    import helpers
+
+    hours = 24
+    with tempfile.TemporaryDirectory() as tmp:
+        con = duckdb.connect()
+        con.execute(
+            f"CREATE TABLE t AS SELECT 'sensor-' || (i % 50) AS device, "
+            f"20 + (i % 997) / 100.0 AS temp, i AS reading, i % {hours} AS hour "
+            f"FROM range({rows_n}) r(i)"
+        )
+        for hour in range(hours):
+            folder = Path(tmp, "dt=2024-05-01", f"hour={hour}")
+            folder.mkdir(parents=True)
+            con.execute(
+                f"COPY (SELECT device, temp, reading FROM t WHERE hour = {hour}) "
+                f"TO '{folder / 'part-0.parquet'}' (FORMAT parquet)"
+            )
+        files = sorted(Path(tmp).rglob("*.parquet"))
+        direct_sql = sqlglot.transpile(
+            ATHENA_SQL.format(table=f"read_parquet('{tmp}/**/*.parquet', hive_partitioning=true)"),
+            read="athena",
+            write="duckdb",
+        )[0]
+
+        baseline = duckdb.connect()  # one warm connection: the fastest DuckDB can do it
+        baseline.execute("SET threads=2")
+
+        def direct() -> list:
+            return baseline.sql(direct_sql).fetchall()
+
+        lab = helpers.start("bench-athena")
+        try:
+            s3, glue, athena = lab.client("s3"), lab.client("glue"), lab.client("athena")
+            bucket = lab.name("athena-bench")
+            s3.create_bucket(Bucket=bucket)
+            for f in files:
+                s3.put_object(Bucket=bucket, Key=str(f.relative_to(tmp)), Body=f.read_bytes())
+            glue.create_database(DatabaseInput={"Name": "bench"})
+            glue.create_table(
+                DatabaseName="bench",
+                TableInput={
+                    "Name": "readings",
+                    "PartitionKeys": [
+                        {"Name": "dt", "Type": "string"},
+                        {"Name": "hour", "Type": "int"},
+                    ],
+                    "Parameters": {
+                        "projection.enabled": "true",
+                        "projection.dt.type": "date",
+                        "projection.dt.format": "yyyy-MM-dd",
+                        "projection.dt.range": "2024-05-01,2024-05-01",
+                        "projection.hour.type": "integer",
+                        "projection.hour.range": f"0,{hours - 1}",
+                    },
+                    "StorageDescriptor": {
+                        "Columns": [
+                            {"Name": "device", "Type": "string"},
+                            {"Name": "temp", "Type": "double"},
+                            {"Name": "reading", "Type": "bigint"},
+                        ],
+                        "Location": f"s3://{bucket}/",
+                        "SerdeInfo": {
+                            "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet."
+                            "serde.ParquetHiveSerDe"
+                        },
+                    },
+                },
+            )
+
+            def offline() -> list:
+                qid = athena.start_query_execution(
+                    QueryString=ATHENA_SQL.format(table="bench.readings"),
+                    ResultConfiguration={"OutputLocation": f"s3://{bucket}/results/"},
+                )["QueryExecutionId"]
+                while True:
+                    state = athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]
+                    if state["Status"]["State"] in ("SUCCEEDED", "FAILED", "CANCELLED"):
+                        break
+                assert state["Status"]["State"] == "SUCCEEDED", state["Status"]
+                return athena.get_query_results(QueryExecutionId=qid)["ResultSet"]["Rows"]
+
+            assert len(offline()) == hours + 1 and len(direct()) == hours  # warm both up
+            times: dict[str, list[float]] = {"athena": [], "direct": []}
+            for _ in range(rounds):
+                for name, fn in (("athena", offline), ("direct", direct)):
+                    t = time.perf_counter()
+                    fn()
+                    times[name].append((time.perf_counter() - t) * 1000)
+        finally:
+            lab.teardown()
+    a, d = statistics.median(times["athena"]), statistics.median(times["direct"])
+    return [
+        (
+            f"athena: aggregate over {rows_n:,} rows of Parquet ({hours} partitions)",
+            f"{a / d:.2f}× (offline Athena {a:.0f} ms, DuckDB on the files {d:.0f} ms)",
+            "≤ 1.3×",
+        )
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "groups", nargs="*", help="runtime, notebooks and/or myblog (default: all three)"
+        "groups", nargs="*", help="runtime, notebooks, myblog and/or athena (default: all)"
     )
     parser.add_argument("--rounds", type=int, default=10, help="cold starts to time (x10 warm)")
     parser.add_argument("--photos", type=int, default=200, help="myblog: photos to upload")
     parser.add_argument("--requests", type=int, default=300, help="myblog: API requests per run")
+    parser.add_argument("--athena-rows", type=int, default=100_000, help="athena: rows queried")
     args = parser.parse_args()
-    args.groups = args.groups or ["runtime", "notebooks", "myblog"]
-    unknown = set(args.groups) - {"runtime", "notebooks", "myblog"}
+    groups = ["runtime", "notebooks", "myblog", "athena"]
+    args.groups = args.groups or groups
+    unknown = set(args.groups) - set(groups)
     if unknown:
-        parser.error(f"unknown group(s) {sorted(unknown)}: choose runtime, notebooks and/or myblog")
+        parser.error(f"unknown group(s) {sorted(unknown)}: choose from {', '.join(groups)}")
     rows = []
     if "runtime" in args.groups:
         rows += bench_runtime(args.rounds)
@@ -655,6 +769,8 @@ def main() -> int:
         rows += bench_notebooks()
     if "myblog" in args.groups:
         rows += bench_myblog(args.photos, args.requests)
+    if "athena" in args.groups:
+        rows += bench_athena(args.athena_rows, args.rounds)
     width = max(len(r[0]) for r in rows)
     for name, value, target in rows:
         print(f"{name:<{width}}  {value:<60}  target {target}")
