@@ -9,18 +9,12 @@ the welcome email is sent, and the photo's thumbnail appears on the page. Screen
 
 from __future__ import annotations
 
-import os
-import queue
-import re
-import signal
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import matplotlib
 import pytest
 
+from tests.browser.serving import serving
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,58 +31,10 @@ pytestmark = [
 ]
 
 
-class Served:
-    """A running `labbook serve` process and the lines it prints."""
-
-    def __init__(self, proc: subprocess.Popen):
-        self.proc = proc
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-        self.lines.put("")  # the process ended
-
-    def wait_for(self, pattern: str, timeout: float) -> re.Match[str]:
-        """The first printed line matching `pattern` (fails when the process ends first)."""
-        deadline = timeout
-        while True:
-            try:
-                line = self.lines.get(timeout=deadline)
-            except queue.Empty:
-                pytest.fail(f"no line matching {pattern!r} within {timeout:.0f} s: {self.seen}")
-            self.seen.append(line)
-            found = re.search(pattern, line)
-            if found:
-                return found
-            if line == "" and self.proc.poll() is not None:
-                pytest.fail(f"labbook serve stopped before printing {pattern!r}: {self.seen}")
-
-
 @pytest.fixture(scope="module")
 def served():
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "helpers.cli", "serve", "myblog", "--port", "0"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    server = Served(proc)
-    try:
+    with serving("myblog", stop_timeout=120) as server:
         yield server
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            server.wait_for(r"^Stopped; nothing left\.$", timeout=120)
-        finally:
-            proc.kill()
-            proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")

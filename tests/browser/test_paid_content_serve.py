@@ -10,16 +10,12 @@ error. Screenshots land in .labbook/screenshots/ for a person to look at.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.browser.test_myblog_serve import Served
+from tests.browser.serving import serving
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,25 +36,8 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def served():
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "helpers.cli", "serve", "paid-content", "--port", "0"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    server = Served(proc)
-    try:
+    with serving("paid-content", stop_timeout=180) as server:
         yield server
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            server.wait_for(r"^Stopped; nothing left\.$", timeout=180)
-        finally:
-            proc.kill()
-            proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,32 @@ def deploy(lab: helpers.Lab, role_arn: str) -> Callable[..., str]:
             FunctionName=name, Role=role_arn, Handler=handler, Code={"ZipFile": code}, **kwargs
         )
         return name
+
+    return _deploy
+
+
+# compiled wheels (Pillow, cryptography) are bundled for the Python that runs the offline runtime
+THIS_RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def chapter_deployer(deploy: Callable[..., str], functions: Path) -> Callable[..., str]:
+    """For a chapter's tests: deploy(folder, base=..., env=..., requirements=..., **kwargs) ->
+    name deploys `functions`/<folder>/app.py as handler app.handler, named lab.name(base or
+    folder), on this Python with its requirements bundled."""
+
+    def _deploy(
+        folder: str, *, base: str | None = None, requirements: tuple[str, ...] = (), **kwargs: Any
+    ) -> str:
+        code = helpers.package(
+            functions / folder / "app.py",
+            handler="app.handler",
+            requirements=list(requirements),
+            runtime=THIS_RUNTIME,
+        )
+        kwargs.setdefault("Timeout", 15)
+        return deploy(
+            base or folder, handler="app.handler", code=code, Runtime=THIS_RUNTIME, **kwargs
+        )
 
     return _deploy
 

@@ -8,14 +8,13 @@ from its conftest, so both suites start labs, deploy and read logs the same way.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from PIL import Image
 
-import helpers
 from tests.emulator.conftest import (  # noqa: F401 (fixtures and hooks pytest collects here)
     _no_silent_delivery_errors,
+    chapter_deployer,
     deploy,
     events_of,
     lab,
@@ -30,7 +29,6 @@ from tests.myblog.support import (
     EXIF_ORIENTATION,
     FUNCTIONS,
     SAMPLE_DATA,
-    THIS_RUNTIME,
     hopper,
     png_bomb,
     present,
@@ -42,22 +40,7 @@ from tests.myblog.support import (
 def deploy_app(deploy: Callable[..., str]) -> Callable[..., str]:  # noqa: F811
     """deploy_app(folder, base=..., env=..., requirements=..., **create_function kwargs) -> name:
     deploy functions/<folder>/app.py as handler app.handler, named lab.name(base or folder)."""
-
-    def _deploy(
-        folder: str, *, base: str | None = None, requirements: tuple[str, ...] = (), **kwargs: Any
-    ) -> str:
-        code = helpers.package(
-            FUNCTIONS / folder / "app.py",
-            handler="app.handler",
-            requirements=list(requirements),
-            runtime=THIS_RUNTIME,
-        )
-        kwargs.setdefault("Timeout", 15)
-        return deploy(
-            base or folder, handler="app.handler", code=code, Runtime=THIS_RUNTIME, **kwargs
-        )
-
-    return _deploy
+    return chapter_deployer(deploy, FUNCTIONS)
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ import helpers
 from tests.emulator.conftest import (  # noqa: F401 (fixtures and hooks pytest collects here)
     _no_silent_delivery_errors,
     cf,
+    chapter_deployer,
     deploy,
     lab,
     pytest_configure,
@@ -30,7 +31,6 @@ from tests.paid_content.support import (
     FUNCTIONS,
     LAPSED,
     MEMBER,
-    THIS_RUNTIME,
     Answer,
     invoke,
     new_key,
@@ -52,22 +52,7 @@ VIDEOS = {
 def deploy_app(deploy: Callable[..., str]) -> Callable[..., str]:  # noqa: F811
     """deploy_app(folder, base=..., env=..., requirements=..., **create_function kwargs) -> name:
     deploy functions/<folder>/app.py as handler app.handler, named lab.name(base or folder)."""
-
-    def _deploy(
-        folder: str, *, base: str | None = None, requirements: tuple[str, ...] = (), **kwargs: Any
-    ) -> str:
-        code = helpers.package(
-            FUNCTIONS / folder / "app.py",
-            handler="app.handler",
-            requirements=list(requirements),
-            runtime=THIS_RUNTIME,
-        )
-        kwargs.setdefault("Timeout", 15)
-        return deploy(
-            base or folder, handler="app.handler", code=code, Runtime=THIS_RUNTIME, **kwargs
-        )
-
-    return _deploy
+    return chapter_deployer(deploy, FUNCTIONS)
 
 
 @pytest.fixture(scope="module")
