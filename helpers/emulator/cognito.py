@@ -236,28 +236,20 @@ class CognitoAuthorizer:
             return original_jwt(pool, client_id, username, token_use, lifetime, extra)
 
         patch(models.CognitoIdpUserPool, "create_jwt", create_jwt)
-        original_create_client = models.CognitoIdpBackend.create_user_pool_client
 
-        def create_user_pool_client(
-            backend: Any, user_pool_id: str, generate_secret: bool, extended_config: Any
-        ) -> Any:
-            problem = validity_problem(dict(extended_config or {}))
-            if problem is not None:
-                raise InvalidParameterException(problem)
-            return original_create_client(backend, user_pool_id, generate_secret, extended_config)
+        def refusing_bad_lifetimes(original: Callable[..., Any]) -> Callable[..., Any]:
+            # Create/UpdateUserPoolClient: AWS refuses token lifetimes out of range
+            def checked(backend: Any, *args: Any) -> Any:
+                problem = validity_problem(dict(args[-1] or {}))  # extended_config, last
+                if problem is not None:
+                    raise InvalidParameterException(problem)
+                return original(backend, *args)
 
-        patch(models.CognitoIdpBackend, "create_user_pool_client", create_user_pool_client)
-        original_update_client = models.CognitoIdpBackend.update_user_pool_client
+            return checked
 
-        def update_user_pool_client(
-            backend: Any, user_pool_id: str, client_id: str, extended_config: Any
-        ) -> Any:
-            problem = validity_problem(dict(extended_config or {}))
-            if problem is not None:
-                raise InvalidParameterException(problem)
-            return original_update_client(backend, user_pool_id, client_id, extended_config)
-
-        patch(models.CognitoIdpBackend, "update_user_pool_client", update_user_pool_client)
+        for name in ("create_user_pool_client", "update_user_pool_client"):
+            original = getattr(models.CognitoIdpBackend, name)
+            patch(models.CognitoIdpBackend, name, refusing_bad_lifetimes(original))
         original_authorizer_init = apigateway_models.Authorizer.__init__
 
         def authorizer_init(

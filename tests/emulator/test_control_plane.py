@@ -19,17 +19,19 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from tests.emulator.edge_support import create_oac, oac_policy
-from tests.emulator.gateway_support import RestApi
-from tests.emulator.test_edge_signed_urls import (
-    INTRO,
+from tests.emulator.edge_support import (
     assert_refused,
     behaviour,
     create_distribution,
+    create_oac,
     new_key,
+    oac_policy,
     public_pem,
     signer_for,
 )
+from tests.emulator.gateway_support import RestApi
+
+INTRO = b"\x00\x00\x00\x18ftypmp42 intro"  # the first bytes of an MP4: the video served
 
 BACKENDS = ("moto", "moto-server")
 

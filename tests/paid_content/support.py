@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 import helpers
+from tests.emulator.edge_support import new_key, public_pem  # noqa: F401 (shared here)
 
 CHAPTER = Path(__file__).resolve().parents[2] / "notebooks" / "03-paid-content"
 FUNCTIONS = CHAPTER / "functions"
@@ -118,24 +119,12 @@ def invoke(lab: helpers.Lab, function: str, event: dict[str, Any]) -> Answer:
 
 
 # ---- CloudFront's signing contract, written from the developer guide ---------------------------
-def new_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
 def private_pem(key: rsa.RSAPrivateKey) -> str:
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
-
-
-def public_pem(key: rsa.RSAPrivateKey) -> str:
-    return (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
 
 
 def secret_value(key: rsa.RSAPrivateKey, key_pair_id: str) -> str:

@@ -18,13 +18,18 @@ https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-conte
 from __future__ import annotations
 
 import importlib.util
-import uuid
-import xml.etree.ElementTree as ET
 
 import pytest
 import requests
 
-from tests.emulator.edge_support import create_oac, oac_policy
+from tests.emulator.edge_support import (
+    assert_denied,
+    assert_refused,
+    behaviour,
+    create_distribution,
+    create_oac,
+    oac_policy,
+)
 from tests.emulator.gateway_support import RestApi
 from tests.paid_content.support import (
     CHAPTER,
@@ -74,24 +79,6 @@ def key_group(lab, cf, key_pair_id):
     )["KeyGroup"]["Id"]
 
 
-def _behaviour(pattern=None, **extra):
-    out = {
-        "TargetOriginId": "videos",
-        "ViewerProtocolPolicy": "redirect-to-https",
-        "AllowedMethods": {
-            "Quantity": 2,
-            "Items": ["GET", "HEAD"],
-            "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]},
-        },
-        "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
-        "MinTTL": 0,
-        **extra,
-    }
-    if pattern is not None:
-        out["PathPattern"] = pattern
-    return out
-
-
 @pytest.fixture(scope="module")
 def dist(lab, cf, s3, videos_bucket, key_group):
     """The private videos bucket behind OAC: `/videos/*` trusts the key group, the rest (the
@@ -104,19 +91,12 @@ def dist(lab, cf, s3, videos_bucket, key_group):
         "OriginAccessControlId": create_oac(lab, cf),
     }
     trusted = {"Enabled": True, "Quantity": 1, "Items": [key_group]}
-    created = cf.create_distribution(
-        DistributionConfig={
-            "CallerReference": str(uuid.uuid4()),
-            "Comment": "paid content",
-            "Enabled": True,
-            "Origins": {"Quantity": 1, "Items": [origin]},
-            "DefaultCacheBehavior": _behaviour(),
-            "CacheBehaviors": {
-                "Quantity": 1,
-                "Items": [_behaviour("/videos/*", TrustedKeyGroups=trusted)],
-            },
-        }
-    )["Distribution"]
+    created = create_distribution(
+        cf,
+        [origin],
+        behaviour("videos"),
+        [behaviour("videos", "/videos/*", TrustedKeyGroups=trusted)],
+    )
     s3.put_bucket_policy(Bucket=videos_bucket, Policy=oac_policy(videos_bucket, [created["ARN"]]))
     return created
 
@@ -177,17 +157,6 @@ def series_urls(lab, call_signer, series="serverless", body=None):
 def fetch(url, *, viewer=None, **kwargs):
     headers = {"X-Labbook-Source-Ip": viewer} if viewer else {}
     return requests.get(url, headers=headers, timeout=10, **kwargs)
-
-
-def assert_refused(resp, code, message):
-    assert resp.status_code == 403
-    assert resp.headers["Content-Type"] == "text/xml"
-    root = ET.fromstring(resp.content)
-    assert (root.tag, root.findtext("Code"), root.findtext("Message")) == ("Error", code, message)
-
-
-def assert_denied(resp):
-    assert_refused(resp, "AccessDenied", "Access denied")
 
 
 # ---- the API stage -----------------------------------------------------------------------------
