@@ -74,8 +74,11 @@ def test_subscribing_sends_the_welcome_email(site, served, page):
     page.fill("#subscribe-email", "success+browser@simulator.amazonses.com")
     page.fill("#subscribe-name", "Grace")
     page.click("#subscribe-form button")
+    # the page says "Subscribing…" while the request is in flight: wait for the answer
     page.wait_for_function(
-        "document.getElementById('subscribe-status').textContent.length > 0", timeout=30_000
+        "(s => s.length > 0 && !s.endsWith('…'))"
+        "(document.getElementById('subscribe-status').textContent)",
+        timeout=30_000,
     )
     status = page.inner_text("#subscribe-status")
     page.screenshot(path=str(SHOTS / "myblog-subscribed.png"), full_page=True)
