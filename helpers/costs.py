@@ -52,6 +52,7 @@ __all__ = [
     "elasticache_cost",
     "explain",
     "firehose_cost",
+    "iot_core_cost",
     "kinesis_streams_cost",
     "lambda_cost",
     "price_entry",
@@ -277,6 +278,12 @@ def _whole(name: str, value: object, low: int = 0) -> Decimal:
 
 def _ceil(value: Decimal) -> Decimal:
     return value.to_integral_value(rounding=ROUND_CEILING)
+
+
+def _flag(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False (got {value!r})")
+    return value
 
 
 def _choice(name: str, value: object, accepted: Iterable[str]) -> str:
@@ -1001,6 +1008,84 @@ def s3_cost(
     )
 
 
+# --------------------------------------------------------------------------- IoT Core
+
+
+def _iot_core_items(
+    *,
+    messages: Number,
+    message_kb: Number = 1,
+    rules_triggered: Number = 0,
+    actions_executed: Number = 0,
+    connection_minutes: Number = 0,
+    on: Date = None,
+) -> tuple[_dt.date, list[LineItem]]:
+    day = _as_date(on)
+    _require_service("iot_core", day)
+    count = _whole("messages", messages)
+    rules = _whole("rules_triggered", rules_triggered)
+    actions = _whole("actions_executed", actions_executed)
+    minutes = _whole("connection_minutes", connection_minutes)
+    if actions and not rules:
+        raise ValueError(
+            f"actions_executed must be 0 when rules_triggered is 0 (got {actions_executed!r}); "
+            "the Rules Engine runs actions only for a triggered rule: count those rules in "
+            "rules_triggered"
+        )
+    size = _number("message_kb", message_kb)
+    step = Decimal(price_entry("iot_core.message_increment_kb", day)["value"])
+    per_message = _chunked("message_kb", message_kb, step)
+    rule_step = Decimal(price_entry("iot_core.rule_increment_kb", day)["value"])
+    per_rule = _chunked("message_kb", message_kb, rule_step)
+    no_free = "12-month free tier not applied"
+
+    entry = price_entry("iot_core.connectivity", day)
+    items = _charge("Connectivity", entry, _ZERO, minutes, f"one-minute increments; {no_free}")
+    note = (
+        f"{_fmt(count)} messages x {_fmt(per_message)} ({_fmt(size)} KB metered in "
+        f"{_fmt(step)} KB increments); {no_free}"
+    )
+    entry = price_entry("iot_core.messaging", day)
+    items += _charge("Messages", entry, _ZERO, count * per_message, note)
+    note = (
+        f"{_fmt(rules)} rules x {_fmt(per_rule)} ({_fmt(size)} KB processed, metered in "
+        f"{_fmt(rule_step)} KB increments); {no_free}"
+    )
+    entry = price_entry("iot_core.rules_triggered", day)
+    items += _charge("Rules triggered", entry, _ZERO, rules * per_rule, note)
+    entry = price_entry("iot_core.actions_executed", day)
+    items += _charge("Actions executed", entry, _ZERO, actions, no_free)
+    return day, items
+
+
+def iot_core_cost(
+    *,
+    messages: Number,
+    message_kb: Number = 1,
+    rules_triggered: Number = 0,
+    actions_executed: Number = 0,
+    connection_minutes: Number = 0,
+    on: Date = None,
+) -> Decimal:
+    """USD for a month of AWS IoT Core: connection minutes, messages, rules and their actions.
+
+    Messages, and the rules that process them, are metered in 5 KB increments of ``message_kb``
+    (an 8 KB message counts twice); actions are not. Messages sent with Basic Ingest (to
+    ``$aws/rules/...`` topics) are not charged for messaging: count them only in
+    ``rules_triggered``. The 12-month free tier for new accounts is not applied.
+    """
+    return _total(
+        _iot_core_items(
+            messages=messages,
+            message_kb=message_kb,
+            rules_triggered=rules_triggered,
+            actions_executed=actions_executed,
+            connection_minutes=connection_minutes,
+            on=on,
+        )
+    )
+
+
 # --------------------------------------------------------------------------- Kinesis, Firehose, Athena
 
 
@@ -1034,7 +1119,14 @@ def kinesis_streams_cost(
 
 
 def _firehose_items(
-    *, records: Number, record_kb: Number, on: Date = None
+    *,
+    records: Number,
+    record_kb: Number,
+    format_conversion: bool = False,
+    dynamic_partitioning: bool = False,
+    objects_delivered: Number = 0,
+    jq_processing_hours: Number = 0,
+    on: Date = None,
 ) -> tuple[_dt.date, list[LineItem]]:
     day = _as_date(on)
     _require_service("firehose", day)
@@ -1042,16 +1134,71 @@ def _firehose_items(
     size = _number("record_kb", record_kb)
     if size <= 0:
         raise ValueError(f"record_kb must be > 0 KB (got {record_kb!r})")
+    convert = _flag("format_conversion", format_conversion)
+    partition = _flag("dynamic_partitioning", dynamic_partitioning)
+    objects = _whole("objects_delivered", objects_delivered)
+    jq_hours = _at_least("jq_processing_hours", jq_processing_hours)
+    for name, value, given in (
+        ("objects_delivered", objects, objects_delivered),
+        ("jq_processing_hours", jq_hours, jq_processing_hours),
+    ):
+        if value and not partition:
+            raise ValueError(
+                f"{name} must be 0 when dynamic_partitioning=False (got {given!r}); Firehose "
+                "bills S3 objects and JQ hours only for dynamic partitioning: pass "
+                "dynamic_partitioning=True"
+            )
     step = Decimal(price_entry("firehose.record_increment_kb", day)["value"])
     billed_kb = max(_ceil(size / step), _ONE) * step
     gb = count * billed_kb / _KB_PER_GB
     note = f"{_fmt(size)} KB record billed as {_fmt(billed_kb)} KB; 1 GB = 1,048,576 KB"
-    return day, _charge("Data ingested", price_entry("firehose.ingestion", day), _ZERO, gb, note)
+    items = _charge("Data ingested", price_entry("firehose.ingestion", day), _ZERO, gb, note)
+    if convert:
+        _require_service("firehose.format_conversion", day)
+        note = f"on the GB ingested, {_fmt(billed_kb)} KB per record (5 KB increments)"
+        items += _flat("Format conversion", "firehose.format_conversion", gb, day, note)
+    if partition:
+        _require_service("firehose.dynamic_partitioning", day)
+        delivered = count * size / _KB_PER_GB
+        note = (
+            f"{_fmt(count)} records x {_fmt(size)} KB, not rounded to 5 KB; before any "
+            "compression or format conversion"
+        )
+        key = "firehose.dynamic_partitioning"
+        items += _flat("Dynamic partitioning (data)", f"{key}.data", delivered, day, note)
+        entry = price_entry(f"{key}.objects", day)
+        items += _charge("Dynamic partitioning (S3 objects)", entry, _ZERO, objects)
+        items += _flat("Dynamic partitioning (JQ)", f"{key}.jq_hour", jq_hours, day)
+    return day, items
 
 
-def firehose_cost(*, records: Number, record_kb: Number, on: Date = None) -> Decimal:
-    """USD for a month of Firehose ingestion, each record rounded up to the next 5 KB."""
-    return _total(_firehose_items(records=records, record_kb=record_kb, on=on))
+def firehose_cost(
+    *,
+    records: Number,
+    record_kb: Number,
+    format_conversion: bool = False,
+    dynamic_partitioning: bool = False,
+    objects_delivered: Number = 0,
+    jq_processing_hours: Number = 0,
+    on: Date = None,
+) -> Decimal:
+    """USD for a month of Firehose ingestion (records rounded up to 5 KB) and its S3 options.
+
+    ``format_conversion`` (JSON to Parquet/ORC) is billed on the GB ingested. With
+    ``dynamic_partitioning`` you also pay per GB delivered, per 1,000 ``objects_delivered`` to
+    S3 and, when partition keys come from JQ expressions, per ``jq_processing_hours``.
+    """
+    return _total(
+        _firehose_items(
+            records=records,
+            record_kb=record_kb,
+            format_conversion=format_conversion,
+            dynamic_partitioning=dynamic_partitioning,
+            objects_delivered=objects_delivered,
+            jq_processing_hours=jq_processing_hours,
+            on=on,
+        )
+    )
 
 
 def _athena_items(
@@ -1369,6 +1516,7 @@ _BUILDERS: dict[str, Callable[..., tuple[_dt.date, list[LineItem]]]] = {
     "s3_cost": _s3_items,
     "kinesis_streams_cost": _kinesis_items,
     "firehose_cost": _firehose_items,
+    "iot_core_cost": _iot_core_items,
     "athena_cost": _athena_items,
     "ses_cost": _ses_items,
     "sqs_cost": _sqs_items,

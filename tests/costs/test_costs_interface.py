@@ -23,7 +23,9 @@ PUBLIC_SIGNATURES = {
     "cloudfront_mix_cost": "data_out_gb requests viewers price_class served_from https free_tier on",
     "s3_cost": "storage_gb_month put_requests get_requests data_out_gb on",
     "kinesis_streams_cost": "shards hours records record_kb on",
-    "firehose_cost": "records record_kb on",
+    "firehose_cost": "records record_kb format_conversion dynamic_partitioning objects_delivered "
+    "jq_processing_hours on",
+    "iot_core_cost": "messages message_kb rules_triggered actions_executed connection_minutes on",
     "athena_cost": "bytes_scanned_per_query queries on",
     "ses_cost": "emails on",
     "sqs_cost": "requests message_kb fifo on",
@@ -67,6 +69,12 @@ SMALL_USAGE = {
     ),
     "kinesis_streams_cost": dict(shards=1, hours=730, records=1_000_000, record_kb=1),
     "firehose_cost": dict(records=1_000_000, record_kb=1),
+    "iot_core_cost": dict(
+        messages=1_000_000,
+        rules_triggered=1_000_000,
+        actions_executed=1_000_000,
+        connection_minutes=43_200,
+    ),
     "athena_cost": dict(bytes_scanned_per_query=10**9, queries=100),
     "ses_cost": dict(emails=10_000),
     "sqs_cost": dict(requests=5_000_000),
