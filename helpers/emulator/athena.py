@@ -21,20 +21,32 @@ StopQueryExecution and ListQueryExecutions with an engine that does what Athena 
 - **Partition pruning**: the conjuncts of a WHERE clause that name only partition columns are
   evaluated against each partition's values; only the objects of the partitions kept are read.
 - **SQL**: Athena's (Trino) dialect parsed and transpiled by sqlglot (`read="athena"`,
-  `write="duckdb"`), then run by DuckDB over copies of the objects read, in a temporary
-  directory per query (hive-style `column=value` directories keep the partition values). Each
-  referenced Glue table becomes a DuckDB view whose columns have the Glue types. A table named
-  `db.table` or resolved through `QueryExecutionContext.Database` both work.
+  `write="duckdb"`), then run by DuckDB over local copies of the objects read, kept for the
+  lab's lifetime in its temporary folder (hive-style `column=value` directories keep the
+  partition values). A copy is named after the object's ETag, so an unchanged object is copied
+  once and a changed one again; copies of changed or deleted objects are removed while no
+  query runs. Each referenced Glue table becomes a DuckDB view whose columns have the Glue types,
+  made once per set of copies and reused. A table named `db.table` or resolved through
+  `QueryExecutionContext.Database` both work.
 - **DDL**, parsed here because sqlglot does not transpile Athena's Hive DDL:
   `CREATE DATABASE|SCHEMA`, `CREATE EXTERNAL TABLE` (columns, `PARTITIONED BY`,
   `ROW FORMAT SERDE ... WITH SERDEPROPERTIES`, `ROW FORMAT DELIMITED FIELDS TERMINATED BY`,
   `STORED AS PARQUET|TEXTFILE`, `LOCATION`, `TBLPROPERTIES`), `DROP TABLE`, `MSCK REPAIR TABLE`
   (registers the `key=value/` prefixes found in S3) and `ALTER TABLE ... ADD PARTITION`. They
   change moto's Glue catalog, and are free.
-- **Statistics**: `DataScannedInBytes` is the size of the S3 objects actually read (compressed
-  size for GZIP). For Parquet, Athena counts only the column chunks it reads; the bytes DuckDB
-  reads are hard to get, so this counts **the whole objects** of the partitions read (an upper
-  bound of what Athena bills). `EngineExecutionTimeInMillis`, `QueryPlanningTimeInMillis`,
+- **Statistics**: `DataScannedInBytes` counts the objects of the partitions kept after pruning.
+  JSON and text objects count whole (their compressed size for GZIP). Parquet objects count as
+  Athena reads them, column by column: per object, its footer (the `FileMetaData`, its 4-byte
+  length and the closing `PAR1`) plus the `total_compressed_size` of the column chunks, over
+  all row groups, of the columns the query names for that table. A column counts when it is
+  qualified by the table's alias (`t.col`, `db.t.col`), is a struct column whose field is read
+  (`s.field`: the whole struct counts), or is unqualified and the table has a column by that
+  name (even where it names an output alias or another table's column: an upper bound).
+  Partition columns are not in the files and never count. `SELECT *` or `t.*` counts every
+  column of the tables of its own `FROM`, even when an outer query uses fewer of them; a bare
+  `count(*)` counts the footer only. Still simplified: row groups skipped by their min/max
+  statistics (or by Parquet page indexes) are counted as read, and dictionary and data pages
+  of a chunk are counted whole. `EngineExecutionTimeInMillis`, `QueryPlanningTimeInMillis`,
   `ServiceProcessingTimeInMillis`, `QueryQueueTimeInMillis` and `TotalExecutionTimeInMillis`
   are measured on this machine. `query_cost()` turns statistics into Athena's bill.
 - **Results**: `GetQueryResults` with the header row first, `ColumnInfo` with Athena's type
@@ -52,7 +64,9 @@ StopQueryExecution and ListQueryExecutions with an engine that does what Athena 
   InvalidRequestException, as Athena engine 3 does; an unknown table, schema, column or function
   FAILS with Athena's reason (`TABLE_NOT_FOUND: line 1:15: Table 'awsdatacatalog.db.t' does not
   exist`, `COLUMN_NOT_FOUND: line 1:8: Column 'x' cannot be resolved or requester is not
-  authorized to access requested resources`) and `AthenaError` category 2 (USER).
+  authorized to access requested resources`) and `AthenaError` category 2 (USER). An object
+  of a Parquet table that is not Parquet FAILS the query as a data error naming it
+  (`HIVE_CANNOT_OPEN_SPLIT: Error opening Hive split s3://...`).
 
 Not emulated: CTAS, INSERT INTO, UNLOAD, views, `SHOW` / `DESCRIBE`, prepared statements and
 `ExecutionParameters`, ORC / Avro / Ion / Iceberg tables, `injected` projection, query result
@@ -65,6 +79,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import json
 import math
@@ -216,6 +231,14 @@ def _queries(backend: Any) -> dict[str, Query]:
         return backend.labbook_queries
 
 
+def _tokens(backend: Any) -> dict[str, str]:
+    """ClientRequestToken -> QueryExecutionId: a repeated token starts nothing new."""
+    with _lock:
+        if not hasattr(backend, "labbook_tokens"):
+            backend.labbook_tokens = {}
+        return backend.labbook_tokens
+
+
 def install(emulator: Any) -> None:
     """Replace moto's Athena query handlers with ones that run the SQL."""
     from moto.athena.responses import AthenaResponse
@@ -231,10 +254,9 @@ def install(emulator: Any) -> None:
             raise InvalidRequest(f"WorkGroup {workgroup_name} is not found.")
         token = response._get_param("ClientRequestToken")
         queries = _queries(backend)
-        if token:
-            for q in queries.values():
-                if getattr(q, "token", None) == token:
-                    return json.dumps({"QueryExecutionId": q.id})
+        tokens = _tokens(backend)
+        if token and token in tokens:
+            return json.dumps({"QueryExecutionId": tokens[token]})
         wg_config = workgroup.configuration or {}
         location = config.get("OutputLocation")
         wg_location = (wg_config.get("ResultConfiguration") or {}).get("OutputLocation")
@@ -261,8 +283,9 @@ def install(emulator: Any) -> None:
             submitted=emulator.clock.now(),
             execution_parameters=response._get_param("ExecutionParameters"),
         )
-        query.token = token  # type: ignore[attr-defined]
         queries[query_id] = query
+        if token:
+            tokens[token] = query_id
         _run(query, response.current_account, response.region, emulator)
         return json.dumps({"QueryExecutionId": query_id})
 
@@ -376,10 +399,6 @@ def _decode_token(token: str | None) -> str | None:
 
 
 def _results_page(query: Query, limit: int, token: str | None) -> dict[str, Any]:
-    rows: list[dict[str, Any]] = []
-    if query.header:
-        rows.append({"Data": [{"VarCharValue": c["Label"]} for c in query.columns]})
-    rows.extend({"Data": [_datum(v) for v in row]} for row in query.rows)
     decoded = _decode_token(token)
     start = 0
     if decoded is not None:
@@ -387,12 +406,19 @@ def _results_page(query: Query, limit: int, token: str | None) -> dict[str, Any]
         if qid != query.id or not offset.isdigit():
             raise InvalidRequest("The NextToken is not valid.")
         start = int(offset)
-    page = rows[start : start + limit]
+    header = 1 if query.header else 0
+    total = header + len(query.rows)
+    page: list[dict[str, Any]] = []
+    for i in range(start, min(start + limit, total)):
+        if i < header:
+            page.append({"Data": [{"VarCharValue": c["Label"]} for c in query.columns]})
+        else:
+            page.append({"Data": [_datum(v) for v in query.rows[i - header]]})
     out: dict[str, Any] = {
         "UpdateCount": 0,
         "ResultSet": {"Rows": page, "ResultSetMetadata": {"ColumnInfo": query.columns}},
     }
-    if start + limit < len(rows):
+    if start + limit < total:
         out["NextToken"] = _encode_token(f"{query.id}:{start + limit}")
     return out
 
@@ -419,7 +445,9 @@ def _strip_comments(sql: str) -> str:
     return re.sub(r"--[^\n]*", "", sql).strip()
 
 
+@functools.lru_cache(maxsize=256)
 def _parse(sql: str) -> Any:
+    """The one statement of `sql` in Athena's dialect; shared between queries: copy to change."""
     import sqlglot
     from sqlglot.errors import ParseError, TokenError
 
@@ -498,7 +526,29 @@ def _split_s3(url: str) -> tuple[str, str]:
     return bucket, key
 
 
-def _objects(account: str, url: str) -> list[tuple[str, Any]]:
+def _listing(bucket_name: str, listings: dict[str, list[str]] | None = None) -> list[str]:
+    """The sorted key names of a bucket (none if it does not exist), listed once per query."""
+    if listings is not None and bucket_name in listings:
+        return listings[bucket_name]
+    bucket = _bucket("", bucket_name)
+    names = sorted(list(bucket.keys.keys())) if bucket is not None else []
+    if listings is not None:
+        listings[bucket_name] = names
+    return names
+
+
+def _key(bucket_name: str, key_name: str) -> Any:
+    """The moto key of an object, or None when it (or its bucket) does not exist."""
+    from moto.s3.models import FakeDeleteMarker
+
+    bucket = _bucket("", bucket_name)
+    key = bucket.keys.get(key_name) if bucket is not None else None
+    return None if key is None or isinstance(key, FakeDeleteMarker) else key
+
+
+def _objects(
+    account: str, url: str, listings: dict[str, list[str]] | None = None
+) -> list[tuple[str, Any]]:
     """(key, moto key) under an S3 prefix, sorted, without folder markers and hidden files."""
     from moto.s3.models import FakeDeleteMarker
 
@@ -512,8 +562,12 @@ def _objects(account: str, url: str) -> list[tuple[str, Any]]:
         )
     if prefix and not prefix.endswith("/"):
         prefix += "/"
+    names = _listing(bucket_name, listings)
     out = []
-    for name in sorted(k for k in list(bucket.keys.keys()) if k.startswith(prefix)):
+    for i in range(bisect_left(names, prefix), len(names)):
+        name = names[i]
+        if not name.startswith(prefix):
+            break
         key = bucket.keys.get(name)
         if key is None or isinstance(key, FakeDeleteMarker) or name.endswith("/"):
             continue
@@ -763,6 +817,23 @@ def _projected_values(table: Table, column: str, now: datetime) -> list[str]:
 def _candidates(table: Table, now: datetime) -> list[tuple[tuple[str, ...], str]]:
     if table.params.get("projection.enabled", "").strip().lower() != "true":
         return table.partitions
+    if any("now" in v.lower() for k, v in table.params.items() if k.endswith(".range")):
+        return _projected(table, now)
+    # without NOW in a range the partitions depend on the table's definition alone
+    key = (table.database, table.name, table.location, tuple(table.partition_keys))
+    return list(_fixed_projection(key, tuple(sorted(table.params.items()))))
+
+
+@functools.lru_cache(maxsize=64)
+def _fixed_projection(
+    key: tuple[Any, ...], params: tuple[tuple[str, str], ...]
+) -> tuple[tuple[tuple[str, ...], str], ...]:
+    database, name, location, keys = key
+    table = Table(database, name, location, [], list(keys), "", "", {}, dict(params), [])
+    return tuple(_projected(table, datetime.fromtimestamp(0, tz=timezone.utc)))  # no NOW: unused
+
+
+def _projected(table: Table, now: datetime) -> list[tuple[tuple[str, ...], str]]:
     lists = [_projected_values(table, name, now) for name, _ in table.partition_keys]
     template = table.params.get("storage.location.template")
     out: list[tuple[tuple[str, ...], str]] = [((), "")]
@@ -914,6 +985,8 @@ def java_float(value: float) -> str:
 
 
 def _java_float_text(shortest: str, magnitude: float) -> str:
+    if 1e-3 <= magnitude < 1e7 and "e" not in shortest:
+        return shortest  # Python's repr and Java agree between 10^-3 and 10^7
     mantissa, _, exponent = f"{float(shortest):.17e}".partition("e")
     digits = Decimal(shortest).normalize()
     sign, ds, exp = digits.as_tuple()
@@ -933,6 +1006,13 @@ def _java_float_text(shortest: str, magnitude: float) -> str:
 def _fmt(value: Any, duck: str) -> str | None:
     if value is None:
         return None
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is int:
+        return str(value)
+    if kind is float and duck != "FLOAT":
+        return java_double(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
@@ -972,24 +1052,176 @@ def _position(sql: str, node: Any) -> str:
     return ""
 
 
+@dataclass(frozen=True)
+class _ParquetFile:
+    """What Athena reads of one Parquet object besides its column chunks, and the chunks."""
+
+    footer: int  # the FileMetaData, its 4-byte length and the closing "PAR1"
+    chunks: dict[str, int]  # top-level column (lower case) -> compressed bytes, all row groups
+    schema: tuple[tuple[Any, ...], ...]  # parquet_schema rows: files alike read without union
+
+
 class _Engine:
     """One DuckDB database and one folder of object copies per lab, removed with the lab.
 
-    A query reads the copies of the objects it keeps after pruning; a copy is named after the
-    object's bucket, key, ETag and size, so a changed object is copied again and an unchanged
-    one is not copied twice."""
+    A query reads local copies of the objects it keeps after pruning. A copy is named after the
+    object's bucket, key, ETag and size: an unchanged object is copied once and read by every
+    later query, a changed one is copied again, and copies of objects that changed or were
+    deleted are removed while no query runs. Each distinct table definition over a distinct set
+    of copies becomes one DuckDB view, created once; the layout of a Parquet copy (footer,
+    column chunks, schema) is read once."""
+
+    MAX_VIEWS = 1024
+    SWEEP_EVERY = 64  # queries between two looks for copies of deleted objects
 
     def __init__(self, now: Any) -> None:
         import duckdb
 
         self.db = duckdb.connect()
+        # every query's cursor inherits these; the copies never change under their name, so
+        # DuckDB may keep their Parquet footers in memory
+        for setting in (
+            "SET GLOBAL TimeZone='UTC'",
+            "SET GLOBAL threads=2",
+            # DuckDB 2.0 pushes TRY_CAST into the CSV reader, where it throws: Hive's text SerDe
+            # reads an unparseable number as NULL, so keep the cast in the projection
+            "SET GLOBAL disabled_optimizers='type_pushdown'",
+            "SET GLOBAL parquet_metadata_cache=true",
+        ):
+            self.db.execute(setting)
         self.folder = Path(tempfile.mkdtemp(prefix="labbook-athena-"))
         self.now = now
+        self.lock = threading.Lock()
+        self.copies: dict[tuple[Path, str, str], tuple[Path, str]] = {}  # -> (path, etag)
+        self.stale: set[Path] = set()
+        self.views: dict[str, str] = {}  # definition digest -> view name, oldest first
+        self.sql: dict[tuple[str, tuple[str, ...]], str] = {}  # (Athena SQL, views) -> DuckDB
+        self.parquet: dict[str, _ParquetFile] = {}
+        self.folders: dict[tuple[Any, ...], Path] = {}  # one folder per table and partition
+        self.running = 0
+        self.queries = 0
+
+    def begin(self) -> None:
+        with self.lock:
+            self.running += 1
+            self.queries += 1
+
+    def end(self) -> None:
+        """A query ended: with none running, remove the copies no object needs any more."""
+        with self.lock:
+            self.running -= 1
+            if self.running:
+                return
+            if self.queries % self.SWEEP_EVERY == 0:
+                self._sweep()
+            if not self.stale:
+                return
+            current = {path for path, _ in self.copies.values()}
+            for path in self.stale - current:
+                path.unlink(missing_ok=True)
+                self.parquet.pop(str(path), None)
+            self.stale.clear()
+
+    def _sweep(self) -> None:
+        for slot, (path, etag) in list(self.copies.items()):
+            _, bucket_name, key_name = slot
+            key = _key(bucket_name, key_name)
+            if key is None or key.etag != etag:
+                del self.copies[slot]
+                self.stale.add(path)
+
+    def copy(self, directory: Path, bucket_name: str, key: Any, suffix: str) -> Path:
+        """The local copy of one S3 object (moto key) in `directory`, written if missing."""
+        slot = (directory, bucket_name, key.name)
+        etag = key.etag
+        with self.lock:
+            known = self.copies.get(slot)
+        if known is not None and known[1] == etag:
+            return known[0]
+        name = _digest(f"{bucket_name}|{key.name}|{etag}|{key.size}")
+        path = directory / (name + suffix)
+        if not path.exists():
+            directory.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(path.name + f".{uuid.uuid4().hex}.part")
+            partial.write_bytes(key.value)
+            partial.replace(path)
+        with self.lock:
+            previous = self.copies.get(slot)
+            self.copies[slot] = (path, etag)
+            if previous is not None and previous[0] != path:
+                self.stale.add(previous[0])
+            self.stale.discard(path)
+        return path
+
+    def parquet_files(self, con: Any, paths: list[str]) -> list[_ParquetFile | None]:
+        """Footer, column-chunk sizes and schema of Parquet copies (None: not Parquet)."""
+        with self.lock:
+            missing = [p for p in dict.fromkeys(paths) if p not in self.parquet]
+        if missing:
+            found = _read_parquet_layout(con, missing)
+            with self.lock:
+                self.parquet.update(found)
+        with self.lock:
+            return [self.parquet.get(p) for p in paths]
+
+    def compiled(self, sql: str, views: tuple[str, ...], build: Any) -> str:
+        """The DuckDB SQL of a query over these views, from `build(sql, views)` once."""
+        key = (sql, views)
+        with self.lock:
+            found = self.sql.get(key)
+        if found is None:
+            found = build(sql, views)
+            with self.lock:
+                self.sql[key] = found
+                while len(self.sql) > self.MAX_VIEWS:
+                    del self.sql[next(iter(self.sql))]
+        return found
+
+    def view(self, con: Any, digest: str, create: Any) -> str:
+        """The name of the view for this definition digest; `create(con, name)` makes it."""
+        with self.lock:
+            name = self.views.pop(digest, None)
+            if name is not None:
+                self.views[digest] = name  # most recently used last
+                return name
+            name = f"__labbook_v{digest}"
+            create(con, name)
+            self.views[digest] = name
+            while len(self.views) > self.MAX_VIEWS:
+                oldest = next(iter(self.views))
+                con.execute(f'DROP VIEW IF EXISTS "{self.views.pop(oldest)}"')
+            return name
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.db.close()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _read_parquet_layout(con: Any, paths: list[str]) -> dict[str, _ParquetFile]:
+    files = "[" + ", ".join(_literal(p) for p in paths) + "]"
+    try:
+        footers = dict(
+            con.execute(
+                f"SELECT file_name, footer_size FROM parquet_file_metadata({files})"
+            ).fetchall()
+        )
+        chunks: dict[str, dict[str, int]] = {p: {} for p in paths}
+        for name, column, size in con.execute(
+            "SELECT file_name, lower(split_part(path_in_schema, ', ', 1)), "
+            f"sum(total_compressed_size) FROM parquet_metadata({files}) GROUP BY ALL"
+        ).fetchall():
+            chunks[name][column] = int(size)
+        schemas: dict[str, list[tuple[Any, ...]]] = {p: [] for p in paths}
+        for row in con.execute(f"SELECT * FROM parquet_schema({files})").fetchall():
+            schemas[row[0]].append(tuple(row[1:]))
+    except Exception:  # not Parquet after all: the query itself says so
+        return {}
+    return {
+        p: _ParquetFile(int(footers[p]) + 8, chunks[p], tuple(schemas[p]))
+        for p in paths
+        if p in footers
+    }
 
 
 def _engine(emulator: Any) -> _Engine:
@@ -1013,62 +1245,80 @@ def _run_select(query: Query, account: str, region: str, engine: _Engine) -> Non
             f"NOT_SUPPORTED: {type(tree).__name__.upper()} statements are not emulated offline: "
             "only SELECT queries and the DDL listed in helpers/emulator/athena.py run"
         )
-    original = tree.copy()
-    cte_names = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     now = engine.now()
-    con = engine.db.cursor()  # its own connection: temporary views stay this query's
+    engine.begin()
+    con = None
     try:
-        con.execute("SET TimeZone='UTC'")
-        con.execute("SET threads=2")
-        # DuckDB 2.0 pushes TRY_CAST into the CSV reader, where it throws: Hive's text SerDe
-        # reads an unparseable number as NULL, so keep the cast in the projection
-        con.execute("SET disabled_optimizers='type_pushdown'")
-        references = [
-            t
-            for t in tree.find_all(exp.Table)
-            if isinstance(t.this, exp.Identifier) and not (not t.db and t.name.lower() in cte_names)
-        ]
-        views = []
-        for index, ref in enumerate(references):
+        con = engine.db.cursor()  # its own connection: the pruning table stays this query's
+        tables = []
+        for ref in _references(tree):
             database = (ref.db or query.database).lower()
             first = ref.args.get("catalog") or ref.args.get("db") or ref.this
             table = _table(account, region, database, ref.name.lower(), _position(query.sql, first))
-            views.append((ref, table, f"__labbook_t{index}"))
-        for ref, table, view in views:
-            files = _select_files(con, ref, table, now, views)
-            query.scanned += sum(size for _, _, size in files)
-            _create_view(con, view, table, files, engine.folder, account)
-        for ref, _, view in views:
-            alias = ref.args.get("alias") or exp.TableAlias(this=exp.to_identifier(ref.name))
-            ref.replace(exp.Table(this=exp.to_identifier(view), alias=alias.copy()))
-        for column in tree.find_all(exp.Column):
-            column.set("db", None)
-            column.set("catalog", None)
-        if isinstance(tree, exp.Select):  # Athena names unnamed result columns _col0, _col1...
-            for i, projection in enumerate(tree.expressions):
-                if not isinstance(projection, exp.Alias | exp.Column | exp.Star):
-                    projection.replace(exp.alias_(projection.copy(), f"_col{i}"))
-        sql = tree.sql(dialect="duckdb")
+            tables.append((ref, table, ""))
+        listings: dict[str, list[str]] = {}
+        views = []
+        for ref, table, _ in tables:
+            files = _select_files(con, ref, table, now, tables, listings)
+            paths = _local_copies(engine, table, files)
+            _check_readable(engine, con, table, files, paths)
+            query.scanned += _scanned(engine, con, tree, ref, table, files, paths)
+            views.append(_view(engine, con, table, paths))
+        sql = engine.compiled(query.sql, tuple(views), _duckdb_sql)
         query.timings["planning"] = _ms(t0)
         t1 = time.perf_counter()
         try:
-            relation = con.sql(sql)
-            names = relation.columns
-            types = [str(t) for t in relation.types]
-            raw = relation.fetchall()
+            con.execute(sql)
+            description = con.description or []
+            raw = con.fetchall()
         except duckdb.Error as exc:
-            raise _translate(exc, original, query.sql) from None
+            raise _translate(exc, query.sql) from None
         query.timings["engine"] = _ms(t1)
     finally:
-        con.close()
+        if con is not None:
+            con.close()
+        engine.end()
+    names = [d[0] for d in description]
+    types = [str(d[1]) for d in description]
     query.columns = [_column_info(n, t) for n, t in zip(names, types, strict=True)]
     query.rows = [[_fmt(v, t) for v, t in zip(row, types, strict=True)] for row in raw]
     query.header = True
 
 
-def _translate(exc: Exception, tree: Any, sql: str) -> QueryFailed:
+def _references(tree: Any) -> list[Any]:
+    """The Table nodes of a query that name catalog tables (not its CTEs), in tree order."""
     from sqlglot import exp
 
+    cte_names = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    return [
+        t
+        for t in tree.find_all(exp.Table)
+        if isinstance(t.this, exp.Identifier) and not (not t.db and t.name.lower() in cte_names)
+    ]
+
+
+def _duckdb_sql(sql: str, views: tuple[str, ...]) -> str:
+    """The query in DuckDB's dialect, each catalog table read through its view."""
+    from sqlglot import exp
+
+    tree = _parse(sql).copy()
+    for ref, view in zip(_references(tree), views, strict=True):
+        alias = ref.args.get("alias") or exp.TableAlias(this=exp.to_identifier(ref.name))
+        ref.replace(exp.Table(this=exp.to_identifier(view), alias=alias))
+    for column in tree.find_all(exp.Column):
+        column.set("db", None)
+        column.set("catalog", None)
+    if isinstance(tree, exp.Select):  # Athena names unnamed result columns _col0, _col1...
+        for i, projection in enumerate(tree.expressions):
+            if not isinstance(projection, exp.Alias | exp.Column | exp.Star):
+                projection.replace(exp.alias_(projection.copy(), f"_col{i}"))
+    return tree.sql(dialect="duckdb")
+
+
+def _translate(exc: Exception, sql: str) -> QueryFailed:
+    from sqlglot import exp
+
+    tree = _parse(sql)
     message = str(exc)
     column = re.search(r'Referenced column "([^"]+)" not found', message)
     if column:
@@ -1117,25 +1367,26 @@ def _conjuncts(node: Any) -> list[Any]:
 
 
 def _select_files(
-    con: Any, ref: Any, table: Table, now: datetime, views: list[tuple[Any, Table, str]]
+    con: Any,
+    ref: Any,
+    table: Table,
+    now: datetime,
+    views: list[tuple[Any, Table, str]],
+    listings: dict[str, list[str]] | None = None,
 ) -> list[tuple[tuple[str, ...], Any, int]]:
     """(partition values, moto key, size) of the objects this reference reads, after pruning."""
     from sqlglot import exp
 
     account = _account_of(table)
+    listings = {} if listings is None else listings
     if not table.partition_keys:
-        return [((), key, key.size) for _, key in _objects(account, table.location)]
+        return [((), key, key.size) for _, key in _objects(account, table.location, listings)]
     candidates = _candidates(table, now)
     # partitions with no objects contribute nothing: drop them before evaluating predicates
-    bucket_name, root = _split_s3(table.location) if table.location else ("", "")
-    listing: dict[str, list[str]] = {}
     kept = []
     for values, loc in candidates:
         b, prefix = _split_s3(loc)
-        if b not in listing:
-            bucket = _bucket(account, b)
-            listing[b] = sorted(list(bucket.keys.keys())) if bucket is not None else []
-        names = listing[b]
+        names = _listing(b, listings)
         prefix = prefix if prefix.endswith("/") or not prefix else prefix + "/"
         i = bisect_left(names, prefix)
         if i < len(names) and names[i].startswith(prefix):
@@ -1168,7 +1419,7 @@ def _select_files(
         candidates = _prune(con, table, candidates, usable)
     files = []
     for values, loc in candidates:
-        files.extend((values, key, key.size) for _, key in _objects(account, loc))
+        files.extend((values, key, key.size) for _, key in _objects(account, loc, listings))
     return files
 
 
@@ -1230,39 +1481,133 @@ def _format(table: Table) -> str:
     )
 
 
-def _create_view(
+def _local_copies(
+    engine: _Engine, table: Table, files: list[tuple[tuple[str, ...], Any, int]]
+) -> list[str]:
+    """Local copies of the objects read, in hive-style `column=value` folders per partition."""
+    kind = _format(table)
+    ext = {"parquet": ".parquet", "json": ".json"}.get(kind, ".csv")
+    names = [n for n, _ in table.partition_keys]
+    paths = []
+    for values, key, _ in files:
+        slot = (table.account, table.location, kind, tuple(names), values)
+        directory = engine.folders.get(slot)
+        if directory is None:
+            where = _digest(f"{table.account}|{table.location}|{kind}|{values}")
+            directory = engine.folders[slot] = engine.folder.joinpath(
+                where, *(f"{n}={quote(v, safe='')}" for n, v in zip(names, values, strict=True))
+            )
+        suffix = ext + (".gz" if key.name.endswith(".gz") else "")
+        paths.append(str(engine.copy(directory, getattr(key, "bucket_name", ""), key, suffix)))
+    return paths
+
+
+def _check_readable(
+    engine: _Engine,
     con: Any,
-    view: str,
     table: Table,
     files: list[tuple[tuple[str, ...], Any, int]],
-    folder: Path,
-    account: str,
+    paths: list[str],
 ) -> None:
+    """A Parquet table's object that is not Parquet fails the query as Athena fails it: a data
+    error naming the object (HIVE_CANNOT_OPEN_SPLIT), not an engine error."""
+    if _format(table) != "parquet":
+        return
+    for (_, key, size), layout in zip(files, engine.parquet_files(con, paths), strict=True):
+        if layout is None:
+            url = f"s3://{getattr(key, 'bucket_name', '')}/{key.name}"
+            raise QueryFailed(
+                f"HIVE_CANNOT_OPEN_SPLIT: Error opening Hive split {url} (offset=0, "
+                f"length={size}): {url} is not a valid Parquet file",
+                DATA_ERROR,
+            )
+
+
+def _scanned(
+    engine: _Engine,
+    con: Any,
+    tree: Any,
+    ref: Any,
+    table: Table,
+    files: list[tuple[tuple[str, ...], Any, int]],
+    paths: list[str],
+) -> int:
+    """DataScannedInBytes for one table reference: whole objects, or Parquet column chunks."""
+    if _format(table) != "parquet" or not files:
+        return sum(size for _, _, size in files)
+    read = _columns_read(tree, ref, table)
+    total = 0
+    for (_, _, size), layout in zip(files, engine.parquet_files(con, paths), strict=True):
+        if layout is None:  # not readable as Parquet: the query fails, and is not billed
+            total += size
+            continue
+        chunks = layout.chunks
+        total += layout.footer + sum(
+            b for column, b in chunks.items() if read is None or column in read
+        )
+    return total
+
+
+def _columns_read(tree: Any, ref: Any, table: Table) -> set[str] | None:
+    """The columns of `table` the query names through `ref` (None: all of them, `SELECT *`).
+
+    A column counts when it is qualified by the reference's alias (`t.col`, `db.t.col`), is a
+    field of one of its struct columns (`s.field`), or is unqualified and the table has a
+    column by that name. Partition columns are not in the files: they never count."""
+    from sqlglot import exp
+
+    alias = (ref.alias or ref.name).lower()
+    columns = {name for name, _ in table.columns}
+    home = ref.find_ancestor(exp.Select)
+    read: set[str] = set()
+    for star in tree.find_all(exp.Star):
+        parent = star.parent
+        if isinstance(parent, exp.Column):  # t.*
+            if parent.table.lower() == alias:
+                return None
+        elif isinstance(parent, exp.Select) and star.arg_key == "expressions":
+            if parent is home:  # SELECT * over this table (count(*) reads no column)
+                return None
+    for column in tree.find_all(exp.Column):
+        parts = [p.name.lower() for p in column.parts]
+        if len(parts) == 1:
+            name = parts[0]
+        elif alias in parts[:-1]:
+            name = parts[parts.index(alias) + 1]
+        elif parts[0] in columns:
+            name = parts[0]
+        else:
+            continue
+        if name in columns:
+            read.add(name)
+    return read
+
+
+def _view(engine: _Engine, con: Any, table: Table, paths: list[str]) -> str:
+    """The DuckDB view that reads these copies as the Glue table reads its objects."""
     kind = _format(table)
     columns = [(n, duck_type(t)) for n, t in table.columns]
     keys = [(n, duck_type(t)) for n, t in table.partition_keys]
-    if not files:
-        select = ", ".join(f'CAST(NULL AS {t}) AS "{n}"' for n, t in columns + keys)
-        con.execute(f"CREATE TEMP VIEW {view} AS SELECT {select} WHERE false")
-        return
-    paths = []
-    made: set[Path] = set()
-    ext = {"parquet": ".parquet", "json": ".json"}.get(kind, ".csv")
-    for values, key, size in files:
-        where = _digest(f"{table.account}|{table.location}|{kind}|{values}")
-        directory = folder.joinpath(
-            where, *(f"{n}={quote(v, safe='')}" for (n, _), v in zip(keys, values, strict=True))
+    definition = json.dumps(
+        [kind, columns, keys, table.serde_params, table.params.get("skip.header.line.count"), paths]
+    )
+    layouts = engine.parquet_files(con, paths) if kind == "parquet" and len(paths) > 1 else []
+
+    def create(con: Any, view: str) -> None:
+        con.execute(
+            f'CREATE OR REPLACE VIEW "{view}" AS {_view_select(con, table, paths, layouts)}'
         )
-        name = _digest(f"{getattr(key, 'bucket_name', '')}|{key.name}|{key.etag}|{size}")
-        path = directory / (name + ext + (".gz" if key.name.endswith(".gz") else ""))
-        if not path.exists():
-            if directory not in made:
-                directory.mkdir(parents=True, exist_ok=True)
-                made.add(directory)
-            partial = path.with_name(path.name + f".{uuid.uuid4().hex}.part")
-            partial.write_bytes(key.value)
-            partial.replace(path)
-        paths.append(str(path))
+
+    return engine.view(con, _digest(definition), create)
+
+
+def _view_select(con: Any, table: Table, paths: list[str], layouts: list[Any]) -> str:
+    kind = _format(table)
+    columns = [(n, duck_type(t)) for n, t in table.columns]
+    keys = [(n, duck_type(t)) for n, t in table.partition_keys]
+    if not paths:
+        select = ", ".join(f'CAST(NULL AS {t}) AS "{n}"' for n, t in columns + keys)
+        return f"SELECT {select} WHERE false"
     file_list = "[" + ", ".join(_literal(p) for p in paths) + "]"
     hive = ""
     if keys:
@@ -1278,7 +1623,10 @@ def _create_view(
         )
         select = [f'"{n}"' for n, _ in columns] + key_select
     elif kind == "parquet":
-        source = f"read_parquet({file_list}, union_by_name=true{hive})"
+        # columns are matched by name; files with one schema need no union by name
+        alike = all(x is not None for x in layouts) and len({x.schema for x in layouts}) <= 1
+        union = "" if alike else ", union_by_name=true"
+        source = f"read_parquet({file_list}{union}{hive})"
         present = {
             row[0].lower(): row[1]
             for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
@@ -1307,14 +1655,14 @@ def _create_view(
         skip = int(table.params.get("skip.header.line.count", "0") or 0)
         spec = ", ".join(f"{_literal(n)}: 'VARCHAR'" for n, _ in columns)
         source = (
-            f"read_csv({file_list}, auto_detect=false, delim={_literal(delim)}, quote={_literal(quote_char)}, "
-            f"escape={_literal(escape)}, header=false, skip={skip}, columns={{{spec}}}, "
-            f"null_padding=true, strict_mode=false{nulls}{hive})"
+            f"read_csv({file_list}, auto_detect=false, delim={_literal(delim)}, "
+            f"quote={_literal(quote_char)}, escape={_literal(escape)}, header=false, "
+            f"skip={skip}, columns={{{spec}}}, null_padding=true, strict_mode=false{nulls}{hive})"
         )
         select = [
             f'"{n}"' if t == "VARCHAR" else f'TRY_CAST("{n}" AS {t}) AS "{n}"' for n, t in columns
         ] + key_select
-    con.execute(f"CREATE TEMP VIEW {view} AS SELECT {', '.join(select)} FROM {source}")
+    return f"SELECT {', '.join(select)} FROM {source}"
 
 
 def _digest(text: str) -> str:
