@@ -28,13 +28,14 @@ the configuration. What it does, after the Firehose developer guide
   data-transformation.html; so with defaults a record waits up to 60 + 300 s), Dropped ones are
   counted, everything else is a failure written to the error output as AWS's JSON error record
   (`attemptsMade`, `arrivalTimestamp`, `errorCode`, `errorMessage`, `attemptEndingTimestamp`,
-  `rawData`, `lambdaArn`), one per line. A failed invocation (function error, timeout) or an
+  `rawData`, `lambdaARN`), one per line. A failed invocation (function error, timeout) or an
   answer that breaks the model as a whole (not JSON: `Lambda.JsonProcessingException`; record
   ids missing, unknown or repeated: `Lambda.MissingRecordId` / `Lambda.DuplicatedRecordId`;
   function error: `Lambda.FunctionError`) is retried `NumberOfRetries` times, then every record
-  of the batch fails with that code. A record whose result is ProcessingFailed, or any other
-  word ("OK" is not "Ok"), or whose data is not base64, fails alone with
-  `Lambda.ProcessingFailed` after one attempt.
+  of the batch fails with that code. A record whose result is ProcessingFailed fails alone
+  after one attempt as AWS writes it (`Lambda.ProcessingFailedStatus`, "ProcessingFailed status
+  set for record", from records captured on AWS); one with any other word ("OK" is not "Ok") or
+  whose data is not base64 fails alone with `Lambda.ProcessingFailed`.
 - **Keys.** `<prefix><stream>-<version>-YYYY-MM-dd-HH-mm-ss-<uuid><extension>`; without
   expressions the prefix is `Prefix` + `YYYY/MM/dd/HH/` (UTC), with them it is `Prefix`
   evaluated: `!{timestamp:<Java DateTimeFormatter>}` (the arrival time of the oldest record in
@@ -71,9 +72,11 @@ batch fails rather than buffered. Our reading, not confirmed against AWS: a resp
 the model as a whole is retried like a failed invocation; a wrong `result` word fails the record
 alone; an ErrorOutputPrefix without expressions gets `YYYY/MM/dd/HH/` appended like Prefix. If
 the bucket is missing, a buffer is retried with back-off for up to 24 hours of lab time, then
-counted as failed. The emulator's own wording (not AWS's, unknown here): the message of
-`Lambda.ProcessingFailed`, the code `Lambda.FunctionNotFound`, the partitioning-failed record
-and the InvalidArgumentException messages about prefixes.
+counted as failed. The emulator's own wording (not AWS's, unknown here): the code and message
+of `Lambda.ProcessingFailed` (a wrong result word, bad base64), the code
+`Lambda.FunctionNotFound`, the partitioning-failed record and the InvalidArgumentException
+messages about prefixes and about the 64 MiB buffer that format conversion and dynamic
+partitioning need (the minimum itself is AWS's).
 
 moto seams (tests/emulator/test_moto_seams.py): `FirehoseBackend.create_delivery_stream`,
 `.put_record_batch`, `.update_destination` (patched); `FirehoseBackend.delivery_streams`,
@@ -89,6 +92,7 @@ import datetime as dt
 import gzip
 import json
 import os
+import random
 import re
 import secrets
 import string
@@ -105,6 +109,11 @@ DEFAULT_SIZE_MB, DEFAULT_INTERVAL_S = 5, 300
 LAMBDA_DEFAULT_SIZE_MB, LAMBDA_DEFAULT_INTERVAL_S, LAMBDA_DEFAULT_RETRIES = 1.0, 60, 3
 DELIVERY_RETRY_S, DELIVERY_RETRY_MAX_S, DELIVERY_GIVE_UP_S = 5.0, 900.0, 24 * 3600.0
 MAX_BATCH_RECORDS = 500
+# what Firehose writes for a record the function marked ProcessingFailed (captured from AWS)
+STATUS_FAILED = "Lambda.ProcessingFailedStatus"
+STATUS_FAILED_MESSAGE = "ProcessingFailed status set for record"
+# format conversion and dynamic partitioning need a buffer of at least 64 MiB
+CONVERSION_MIN_SIZE_MB = 64
 
 MESSAGES = {
     "Lambda.FunctionError": (
@@ -180,13 +189,20 @@ class _Buffer:
     size: int = 0
     retry_at: float | None = None  # a delivery failed: try again then
     retry_delay: float = DELIVERY_RETRY_S
+    # opened(), kept as records come (every delivery step asks it of every buffer)
+    oldest: float | None = field(default=None, repr=False)
 
     def opened(self) -> float:
-        return min(r.arrival if r.entered is None else r.entered for r in self.records)
+        if self.oldest is None:
+            self.oldest = min(r.arrival if r.entered is None else r.entered for r in self.records)
+        return self.oldest
 
     def add(self, record: _Record) -> None:
         self.records.append(record)
         self.size += len(record.data)
+        if self.oldest is not None:
+            entered = record.arrival if record.entered is None else record.entered
+            self.oldest = min(self.oldest, entered)
 
 
 @dataclass
@@ -231,6 +247,9 @@ class Firehose:
         self._run_lock = threading.Lock()  # one run_due at a time (delivery thread, clock)
         self._states: dict[tuple[str, str, str], _State] = {}
         self._seq = 0
+        # record ids' random part: uuid4 reads os.urandom, which lets go of the GIL on every
+        # record (the publishing thread then holds it for up to 5 ms each time)
+        self._ids = random.Random(secrets.randbits(64))
         self._attached = False
 
     # ---- patches ------------------------------------------------------------------------------
@@ -289,6 +308,19 @@ class Firehose:
                 interval,
                 f"{where}.bufferingHints.intervalInSeconds",
                 f"Member must have value {bound}",
+            )
+        converts = (config.get("DataFormatConversionConfiguration") or {}).get("Enabled", True)
+        partitions = (config.get("DynamicPartitioningConfiguration") or {}).get("Enabled")
+        needs_64 = ("DataFormatConversionConfiguration" in config and converts) or partitions
+        if needs_64 and size is not None and int(size) < CONVERSION_MIN_SIZE_MB:
+            feature = (
+                "data format conversion"
+                if converts and "DataFormatConversionConfiguration" in config
+                else "dynamic partitioning"
+            )
+            raise _arg_error(
+                f"BufferingHints.SizeInMBs must be at least {CONVERSION_MIN_SIZE_MB} when "
+                f"{feature} is enabled."
             )
         prefix = config.get("Prefix") or ""
         error_prefix = config.get("ErrorOutputPrefix") or ""
@@ -372,12 +404,17 @@ class Firehose:
     def _record_id(self) -> str:
         with self._lock:
             self._seq += 1
-            return f"{uuid.uuid4().int:039d}{self._seq:017d}"
+            return f"{self._ids.getrandbits(128):039d}{self._seq:017d}"
 
-    def _accept(self, state: _State, stream: Any, record: _Record) -> None:
-        """A record arrives: to the transform's buffer, or straight to the S3 buffers."""
+    def _accept(
+        self, state: _State, stream: Any, record: _Record, transformed: bool | None = None
+    ) -> None:
+        """A record arrives: to the transform's buffer, or straight to the S3 buffers
+        (`transformed`: whether the stream has a Lambda processor, when the caller knows)."""
         state.counts["records_in"] += 1
-        if _lambda_processor(_destination(stream) or {}) is not None:
+        if transformed is None:
+            transformed = _lambda_processor(_destination(stream) or {}) is not None
+        if transformed:
             state.transform.add(record)
         else:
             self._to_destination(state, stream, [record])
@@ -395,6 +432,7 @@ class Firehose:
         if source is None:
             return False
         read = False
+        transformed = _lambda_processor(_destination(stream) or {}) is not None
         for shard in sorted(source.shards.values(), key=lambda s: s._shard_id):
             last = state.positions.get(shard.shard_id, 0)
             while (item := shard.records.get(last + 1)) is not None:
@@ -413,7 +451,7 @@ class Firehose:
                         "subsequenceNumber": "",
                     },
                 )
-                self._accept(state, stream, record)
+                self._accept(state, stream, record, transformed)
                 read = True
             state.positions[shard.shard_id] = last
         return read
@@ -580,10 +618,14 @@ class Firehose:
             if result == "Dropped":
                 dropped += 1
                 continue
+            if result == "ProcessingFailed":  # the function's own verdict
+                failed.append((record, STATUS_FAILED, STATUS_FAILED_MESSAGE))
+                continue
             if result != "Ok":
                 failed.append(
                     (
                         record,
+                        "Lambda.ProcessingFailed",
                         f"The Lambda function returned result {result!r} for the "
                         "record: only Ok and Dropped count as processed.",
                     )
@@ -593,7 +635,11 @@ class Firehose:
                 data = base64.b64decode(out.get("data") or "", validate=True)
             except (binascii.Error, ValueError, TypeError):
                 failed.append(
-                    (record, "The Lambda function returned data that is not valid base64.")
+                    (
+                        record,
+                        "Lambda.ProcessingFailed",
+                        "The Lambda function returned data that is not valid base64.",
+                    )
                 )
                 continue
             keys = ((out.get("metadata") or {}).get("partitionKeys")) or None
@@ -612,8 +658,7 @@ class Firehose:
             if ok:
                 self._to_destination(state, stream, ok)
         if failed:
-            failures = [(r, "Lambda.ProcessingFailed", message) for r, message in failed]
-            self._fail(state, stream, config, failures, "processing-failed", 1, lambda_arn=arn)
+            self._fail(state, stream, config, failed, "processing-failed", 1, lambda_arn=arn)
 
     def _invoke(
         self, arn: str, payload: bytes, ids: list[str]
@@ -670,7 +715,10 @@ class Firehose:
                 key = tuple(sorted(keys.items()))
             if delimiter:
                 record.data += b"\n"
-            state.buffers.setdefault(key, _Buffer()).add(record)
+            buffer = state.buffers.get(key)
+            if buffer is None:
+                buffer = state.buffers[key] = _Buffer()
+            buffer.add(record)
         if unpartitioned:
             self._fail(state, stream, config, unpartitioned, "partitioning-failed", 1)
         self.em.wake()
@@ -810,7 +858,7 @@ class Firehose:
                     "rawData": base64.b64encode(record.raw).decode(),
                 }
                 if lambda_arn:
-                    entry["lambdaArn"] = lambda_arn
+                    entry["lambdaARN"] = lambda_arn
             lines.append(json.dumps(entry))
         with self._lock:
             state.counts["failed"] += len(records)
@@ -858,8 +906,11 @@ class Firehose:
             ddl = ", ".join(f'"{name}" {duck_type(kind)}' for name, kind in columns)
             con.execute(f"CREATE TABLE t ({ddl})")
             if rows:
-                marks = ", ".join("?" for _ in columns)
-                con.executemany(f"INSERT INTO t VALUES ({marks})", rows)
+                # one list per column, unnested side by side: a row at a time (executemany)
+                # is some twenty times slower
+                lists = ", ".join(f"unnest(?::{duck_type(kind)}[])" for _, kind in columns)
+                by_column = [list(values) for values in zip(*rows, strict=True)]
+                con.execute(f"INSERT INTO t SELECT {lists}", by_column)
             with tempfile.TemporaryDirectory() as tmp:
                 path = os.path.join(tmp, "out.parquet")
                 con.execute(f"COPY t TO '{path}' (FORMAT parquet, COMPRESSION {compression})")
@@ -943,6 +994,7 @@ def _take(buffer: _Buffer, limit: float) -> _Buffer:
     out = _Buffer(buffer.records[:cut], size, retry_delay=buffer.retry_delay)
     del buffer.records[:cut]
     buffer.size -= size
+    buffer.oldest = None
     buffer.retry_at = None
     return out
 

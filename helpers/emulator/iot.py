@@ -452,6 +452,13 @@ class RulesEngine:
 
 
 # ---- permissions ------------------------------------------------------------------------------
+# answers of role_problem by (role ARN, action, resource), each with the policies it read: a rule
+# checks the same role on every message, and parsing its policies each time cost more than the
+# rest of the rule; any change to the role's policies makes the answer be worked out again
+_ROLE_ANSWERS: dict[tuple[str, str, str], tuple[tuple[Any, ...], str | None]] = {}
+_ROLE_ANSWERS_MAX = 4096  # templated resources (an S3 key per message) must not grow it forever
+
+
 def role_problem(account_id: str, role_arn: Any, api_action: str, resource: str) -> str | None:
     """Why the rules engine cannot perform `api_action` on `resource` with `role_arn`, or None."""
     from moto.iam.models import iam_backends
@@ -467,6 +474,29 @@ def role_problem(account_id: str, role_arn: Any, api_action: str, resource: str)
         role = backend.get_role(role_name)
     except Exception:
         return f"AWS IoT could not assume {role_arn}: the role does not exist"
+    policies = _role_policies(role)
+    key = (str(role_arn), api_action, resource)
+    known = _ROLE_ANSWERS.get(key)
+    if known is not None and known[0] == policies:
+        return known[1]
+    problem = _policies_problem(role_arn, role, api_action, resource)
+    if len(_ROLE_ANSWERS) >= _ROLE_ANSWERS_MAX:
+        _ROLE_ANSWERS.clear()
+    _ROLE_ANSWERS[key] = (policies, problem)
+    return problem
+
+
+def _role_policies(role: Any) -> tuple[Any, ...]:
+    """Every policy document the answer depends on, as stored (compared, not parsed)."""
+    managed = []
+    for arn, policy in (role.managed_policies or {}).items():
+        version = next((v for v in policy.versions if v.is_default), None)
+        managed.append((arn, None if version is None else version.document))
+    inline = tuple((role.policies or {}).items())
+    return (role.assume_role_policy_document, inline, tuple(managed))
+
+
+def _policies_problem(role_arn: Any, role: Any, api_action: str, resource: str) -> str | None:
     trust = _document(role.assume_role_policy_document)
     if not _allows(trust, "sts:AssumeRole", None, principal="iot.amazonaws.com"):
         return (

@@ -427,6 +427,52 @@ def test_a_role_without_permission_fails_the_action(lab, iot, iot_data, kinesis,
     assert "kinesis:PutRecord" in failure["errorMessage"]
 
 
+def test_a_change_to_the_roles_policies_applies_from_the_next_message(lab, iot, iot_data, kinesis):
+    iam = lab.client("iam")
+    role = lab.name("iot-changing")
+    role_arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=IOT_TRUST)["Role"]["Arn"]
+    stream = new_stream(lab, kinesis, "changing")
+    topic = f"{lab.name('changing')}/t"
+    name = rule_name(lab, "changing")
+    create_rule(
+        iot,
+        name,
+        f"SELECT * FROM '{topic}'",
+        [{"kinesis": {"streamName": stream, "partitionKey": "k", "roleArn": role_arn}}],
+    )
+
+    def delivered_after_publishing() -> int:
+        before = rule_stats(lab.emulator, name)["delivered"]
+        publish(iot_data, topic, {"x": 1})
+        return rule_stats(lab.emulator, name)["delivered"] - before
+
+    assert delivered_after_publishing() == 0  # no policy yet
+    allow = iam.create_policy(
+        PolicyName=lab.name("iot-kinesis"),
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "kinesis:Put*", "Resource": "*"}],
+            }
+        ),
+    )["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName=role, PolicyArn=allow)
+    assert delivered_after_publishing() == 1
+    deny = {"Effect": "Deny", "Action": "kinesis:PutRecord", "Resource": "*"}
+    iam.put_role_policy(
+        RoleName=role,
+        PolicyName="deny",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [deny]}),
+    )
+    assert delivered_after_publishing() == 0
+    assert "explicitly denied" in rule_stats(lab.emulator, name)["errors"][-1]
+    iam.delete_role_policy(RoleName=role, PolicyName="deny")
+    assert delivered_after_publishing() == 1
+    iam.detach_role_policy(RoleName=role, PolicyArn=allow)
+    assert delivered_after_publishing() == 0
+    assert len(stream_records(kinesis, stream)) == 2
+
+
 # ---- the control plane ----------------------------------------------------------------------
 @pytest.mark.parametrize(
     "sql",

@@ -395,6 +395,29 @@ def test_a_full_buffer_is_delivered_without_waiting_for_the_interval(lab, fh, s3
     assert len(keys_under(s3, bucket, "size/")) == 2
 
 
+def test_what_a_full_buffer_leaves_waits_for_its_own_oldest_record(lab, fh, s3, bucket):
+    name = delivery_stream(
+        lab,
+        fh,
+        bucket,
+        "rest",
+        Prefix="rest/",
+        BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 60},
+    )
+    chunk = b"r" * (300 * 1024)
+    fh.put_record(DeliveryStreamName=name, Record={"Data": chunk})
+    lab.clock.advance(30)
+    fh.put_record_batch(DeliveryStreamName=name, Records=[{"Data": chunk}] * 3)  # 1.2 MB: full
+    lab.settle(max_wait=0)
+    assert len(keys_under(s3, bucket, "rest/")) == 1  # the oldest three records: 900 KB
+
+    lab.clock.advance(55)  # the first record's interval is long over, not the fourth's
+    assert len(keys_under(s3, bucket, "rest/")) == 1
+    lab.clock.advance(5)
+    assert len(keys_under(s3, bucket, "rest/")) == 2
+    assert firehose_piece.metrics(name)["delivered"] == 4
+
+
 def test_buffering_hints_out_of_range_are_refused(lab, fh, bucket):
     with pytest.raises(ClientError) as exc:
         delivery_stream(
@@ -406,6 +429,42 @@ def test_buffering_hints_out_of_range_are_refused(lab, fh, bucket):
             lab, fh, bucket, "too-long", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 901}
         )
     assert error_of(exc)[0] == "ValidationException"
+
+
+@pytest.mark.parametrize(
+    "feature",
+    [
+        {
+            "DataFormatConversionConfiguration": {
+                "Enabled": True,
+                "InputFormatConfiguration": {"Deserializer": {"OpenXJsonSerDe": {}}},
+                "OutputFormatConfiguration": {"Serializer": {"ParquetSerDe": {}}},
+                "SchemaConfiguration": {"RoleARN": ROLE, "DatabaseName": "d", "TableName": "t"},
+            }
+        },
+        {
+            "DynamicPartitioningConfiguration": {"Enabled": True},
+            "Prefix": "p/!{partitionKeyFromQuery:k}/",
+            "ErrorOutputPrefix": "e/",
+        },
+    ],
+    ids=["format-conversion", "dynamic-partitioning"],
+)
+def test_conversion_and_dynamic_partitioning_need_a_64_mib_buffer(lab, fh, bucket, feature):
+    """Firehose guide (record-format-conversion, dynamic-partitioning): with either feature the
+    buffer size is at least 64 MiB; a smaller SizeInMBs is refused at creation."""
+    with pytest.raises(ClientError) as exc:
+        delivery_stream(
+            lab,
+            fh,
+            bucket,
+            "small-buffer",
+            BufferingHints={"SizeInMBs": 5, "IntervalInSeconds": 60},
+            **feature,
+        )
+    code, message = error_of(exc)
+    assert code == "InvalidArgumentException"
+    assert "64" in message
 
 
 def test_a_missing_bucket_keeps_the_records_until_it_exists(lab, fh, s3):
@@ -576,9 +635,11 @@ def test_transform_ok_dropped_and_processing_failed(lab, fh, s3, bucket, transfo
         f"bad/processing-failed/{datetime.fromtimestamp(put_at, timezone.utc):%Y/%m/%d}/"
     )
     (error,) = [json.loads(line) for line in body(s3, bucket, bad).splitlines()]
-    assert error["errorCode"] == "Lambda.ProcessingFailed"
+    # as AWS writes it (a captured record: the function's own ProcessingFailed verdict)
+    assert error["errorCode"] == "Lambda.ProcessingFailedStatus"
+    assert error["errorMessage"] == "ProcessingFailed status set for record"
     assert error["attemptsMade"] == 1
-    assert error["lambdaArn"] == arn
+    assert error["lambdaARN"] == arn
     assert base64.b64decode(error["rawData"]) == records[2]
     assert abs(error["arrivalTimestamp"] - put_at * 1000) < 5000
     assert {"errorMessage", "attemptEndingTimestamp"} <= set(error)
