@@ -747,17 +747,386 @@ def bench_athena(rows_n: int, rounds: int) -> list[tuple[str, str, str]]:
     ]
 
 
+INGESTION = ROOT / "notebooks" / "05-ingestion-pipeline"
+INGESTION_SQL = (
+    "SELECT *, topic(2) AS device_id, timestamp() AS received_at "
+    "FROM 'sensors/+/telemetry' WHERE kind = 'reading'"
+)
+TELEMETRY_COLUMNS = (
+    ("device_id", "string"),
+    ("site", "string"),
+    ("event_time", "timestamp"),
+    ("temperature", "double"),
+    ("humidity", "double"),
+    ("battery", "double"),
+    ("firmware", "string"),
+    ("received_at", "timestamp"),
+)
+
+
+def _service_role(lab, base: str, service: str, actions: list[str]) -> str:
+    """A role `service` may assume, allowed `actions` on every resource."""
+    iam = lab.client("iam")
+    name = lab.name(base)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    allow = {"Effect": "Allow", "Action": actions, "Resource": "*"}
+    iam.put_role_policy(
+        RoleName=name,
+        PolicyName="pipeline",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [allow]}),
+    )
+    return arn
+
+
+def _telemetry(devices, readings: int) -> list[tuple[str, dict]]:
+    """The first `readings` readings of the chapter's fleet, copied until it is big enough to
+    send them within a week (and the heartbeats sent meanwhile), oldest first."""
+    import dataclasses
+    import math
+    from datetime import timedelta
+
+    per_device_day = int(timedelta(days=1) / devices.READING_EVERY)
+    copies = max(1, math.ceil(readings / (per_device_day * 7 * len(devices.FLEET))))
+    fleet = [
+        dataclasses.replace(d, device_id=f"{d.device_id}-{i:02d}")
+        for i in range(copies)
+        for d in devices.FLEET
+    ]
+    days = math.ceil(readings / (per_device_day * len(fleet)))
+    start, end = devices.recorded_days(days=days)
+    out, n = [], 0
+    for topic, payload in devices.messages(start, end, fleet=fleet):
+        if payload["kind"] == "reading":
+            if n == readings:
+                break
+            n += 1
+        out.append((topic, payload))
+    return out
+
+
+class _Timer:
+    """Wall and thread CPU time spent in wrapped methods of one object (Firehose's work, on the
+    delivery thread or in settle(); CPU is what it takes from the publishing thread, as they
+    share the GIL)."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self.last_end: dict[str, float] = {}
+
+    def wrap(self, owner, name: str) -> None:
+        method = getattr(owner, name)
+
+        def timed(*args, **kwargs):
+            t, cpu = time.perf_counter(), time.thread_time()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                end = time.perf_counter()
+                self.wall[name] = self.wall.get(name, 0.0) + end - t
+                self.cpu[name] = self.cpu.get(name, 0.0) + time.thread_time() - cpu
+                self.last_end[name] = end
+
+        setattr(owner, name, timed)
+
+
+# Firehose's steps, timed: reading Kinesis, the transform (its invocation inside), delivery
+# (Parquet and the S3 put inside; error records are S3 puts too)
+_FIREHOSE_STEPS = (
+    "_read_source",
+    "_transform",
+    "_invoke",
+    "_deliver",
+    "_to_parquet",
+    "_put_object",
+)
+
+
+def bench_ingestion(readings: int) -> list[tuple[str, str, str]]:
+    """Chapter 5: IoT rule → Kinesis → Firehose (transform, Parquet, partitions) → S3."""
+    import duckdb
+
+    import helpers
+    from helpers.emulator import firehose, iot, streams
+
+    # devices.py holds dataclasses: its module must be in sys.modules while it runs
+    spec = importlib.util.spec_from_file_location("bench_devices", INGESTION / "devices.py")
+    devices = sys.modules["bench_devices"] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(devices)
+    sent = _telemetry(devices, readings)
+    heartbeats = len(sent) - readings
+
+    lab = helpers.start("bench-ingestion", "moto")
+    try:
+        iot_, iot_data = lab.client("iot"), lab.client("iot-data")
+        kinesis, fh, s3, glue = (lab.client(s) for s in ("kinesis", "firehose", "s3", "glue"))
+
+        # the floor: boto3 + moto's Publish alone, with no rule to run (mean of before and after)
+        floor_n = min(len(sent), 2000)
+
+        def floor() -> tuple[float, float]:
+            """Seconds a publish: wall, and CPU of this process (robust to a busy machine)."""
+            t, cpu = time.perf_counter(), time.process_time()
+            for topic, payload in sent[:floor_n]:
+                iot_data.publish(topic="floor/" + topic, qos=1, payload=json.dumps(payload))
+            return (time.perf_counter() - t) / floor_n, (time.process_time() - cpu) / floor_n
+
+        floor()  # warms boto3 and moto up (the first thousand calls are slower): not counted
+        floors = [floor()]
+
+        bucket = lab.name("telemetry")
+        s3.create_bucket(Bucket=bucket)
+        stream = lab.name("telemetry")
+        shards = 8  # 1,000 records/s each; 150 devices' keys spread over them
+        kinesis.create_stream(StreamName=stream, ShardCount=shards)
+        kinesis.get_waiter("stream_exists").wait(StreamName=stream)
+        summary = kinesis.describe_stream_summary(StreamName=stream)
+        stream_arn = summary["StreamDescriptionSummary"]["StreamARN"]
+
+        database = lab.name("telemetry").replace("-", "_")
+        glue.create_database(DatabaseInput={"Name": database})
+        glue.create_table(
+            DatabaseName=database,
+            TableInput={
+                "Name": "telemetry",
+                "TableType": "EXTERNAL_TABLE",
+                "PartitionKeys": [{"Name": "dt", "Type": "string"}],
+                "StorageDescriptor": {
+                    "Columns": [{"Name": n, "Type": t} for n, t in TELEMETRY_COLUMNS],
+                    "Location": f"s3://{bucket}/telemetry/",
+                    "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+                    "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet."
+                    "MapredParquetOutputFormat",
+                    "SerdeInfo": {
+                        "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet."
+                        "serde.ParquetHiveSerDe"
+                    },
+                },
+            },
+        )
+
+        transform_fn = _deploy(
+            lab, "transform", INGESTION / "functions/transform", _role(lab), {}, Timeout=60
+        )
+        transform_arn = lab.client("lambda").get_function(FunctionName=transform_fn)[
+            "Configuration"
+        ]["FunctionArn"]
+        firehose_role = _service_role(
+            lab,
+            "firehose",
+            "firehose.amazonaws.com",
+            [
+                "kinesis:DescribeStream",
+                "kinesis:GetShardIterator",
+                "kinesis:GetRecords",
+                "kinesis:ListShards",
+                "s3:PutObject",
+                "s3:GetBucketLocation",
+                "s3:ListBucket",
+                "lambda:InvokeFunction",
+                "lambda:GetFunctionConfiguration",
+                "glue:GetTable",
+                "glue:GetTableVersion",
+                "glue:GetTableVersions",
+            ],
+        )
+        delivery_stream = lab.name("telemetry")
+        fh.create_delivery_stream(
+            DeliveryStreamName=delivery_stream,
+            DeliveryStreamType="KinesisStreamAsSource",
+            KinesisStreamSourceConfiguration={
+                "KinesisStreamARN": stream_arn,
+                "RoleARN": firehose_role,
+            },
+            ExtendedS3DestinationConfiguration={
+                "RoleARN": firehose_role,
+                "BucketARN": f"arn:aws:s3:::{bucket}",
+                "Prefix": "telemetry/dt=!{partitionKeyFromLambda:dt}/",
+                "ErrorOutputPrefix": "errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/",
+                "BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 60},
+                "DynamicPartitioningConfiguration": {"Enabled": True},
+                "ProcessingConfiguration": {
+                    "Enabled": True,
+                    "Processors": [
+                        {
+                            "Type": "Lambda",
+                            "Parameters": [
+                                {"ParameterName": "LambdaArn", "ParameterValue": transform_arn}
+                            ],
+                        }
+                    ],
+                },
+                "DataFormatConversionConfiguration": {
+                    "Enabled": True,
+                    "SchemaConfiguration": {
+                        "RoleARN": firehose_role,
+                        "DatabaseName": database,
+                        "TableName": "telemetry",
+                        "Region": lab.region,
+                    },
+                    "InputFormatConfiguration": {"Deserializer": {"OpenXJsonSerDe": {}}},
+                    "OutputFormatConfiguration": {"Serializer": {"ParquetSerDe": {}}},
+                },
+            },
+        )
+        rule = lab.name("telemetry").replace("-", "_")
+        iot_.create_topic_rule(
+            ruleName=rule,
+            topicRulePayload={
+                "sql": INGESTION_SQL,
+                "awsIotSqlVersion": "2016-03-23",
+                "actions": [
+                    {
+                        "kinesis": {
+                            "streamName": stream,
+                            "partitionKey": "${topic(2)}",
+                            "roleArn": _service_role(
+                                lab, "iot-rule", "iot.amazonaws.com", ["kinesis:PutRecord"]
+                            ),
+                        }
+                    }
+                ],
+            },
+        )
+        lab.settle()  # the function's cold start is not timed
+        lab.client("lambda").invoke(FunctionName=transform_fn, Payload=b'{"records": []}')
+
+        # the delivery thread's work, timed where it happens
+        timer = _Timer()
+        for name in _FIREHOSE_STEPS:
+            timer.wrap(firehose._installed, name)
+
+        publish_s = 0.0
+        t0, cpu0 = time.perf_counter(), time.process_time()
+        for topic, payload in sent:
+            t = time.perf_counter()
+            iot_data.publish(topic=topic, qos=1, payload=json.dumps(payload))
+            publish_s += time.perf_counter() - t
+        published, publish_cpu = time.perf_counter(), time.process_time() - cpu0
+        settled = lab.settle(timeout=600)
+        wall = timer.last_end.get("_put_object", published) - t0
+        tail = wall - (published - t0)
+
+        floors.append(floor())
+        floor_s = statistics.mean(f[0] for f in floors)
+        floor_cpu = statistics.mean(f[1] for f in floors)
+        counts = firehose.metrics(delivery_stream)
+        by_rule = iot.rule_stats(lab.emulator, rule)
+        throttled = streams.throttled(stream)
+        invocations = [report for _, _, report in _invocations(lab, transform_fn).values()]
+        duration_s = sum(_ms(r, "Duration") for r in invocations) / 1000
+
+        # what landed in S3: rows in the Parquet objects, lines in the error objects
+        keys = [
+            o["Key"]
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+            for o in page.get("Contents", [])
+        ]
+        rows = error_lines = 0
+        partitions = set()
+        with tempfile.TemporaryDirectory() as tmp:
+            con = duckdb.connect()
+            for i, key in enumerate(keys):
+                body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+                if key.startswith("telemetry/"):
+                    partitions.add(key.split("/")[1])
+                    path = Path(tmp, f"{i}.parquet")
+                    path.write_bytes(body)
+                    rows += con.execute(f"SELECT count(*) FROM '{path}'").fetchone()[0]
+                else:
+                    error_lines += len(body.splitlines())
+    finally:
+        report = lab.teardown()
+        if not report.clean:
+            print(f"bench-ingestion: teardown left {report!r}", file=sys.stderr)
+
+    per_publish, per_cpu = publish_s / len(sent), publish_cpu / len(sent)
+    cpu = {name: timer.cpu.get(name, 0.0) for name in _FIREHOSE_STEPS}
+    firehose_cpu = cpu["_read_source"] + cpu["_transform"] + cpu["_deliver"]
+    invoke_s = timer.wall.get("_invoke", 0.0)
+    accounted = counts["delivered"] + counts["dropped"] + counts["failed"]
+    ok = (
+        readings == accounted == counts["records_in"] == by_rule["delivered"]
+        and by_rule["matched"] == by_rule["delivered"] + by_rule["dropped"] + by_rule["failed"]
+        and counts["buffered"] == 0
+        and rows == counts["delivered"]
+        and error_lines == counts["failed"]
+    )
+    pending = f"; settle left: {'; '.join(settled.pending)}" if settled.pending else ""
+    return [
+        (
+            f"ingestion: {readings:,} telemetry records end to end",
+            f"{readings / wall:,.0f} records/s ({readings:,} readings + {heartbeats:,} heartbeats "
+            f"published; {wall:.1f} s from the first publish to the last of "
+            f"{counts['objects']} objects)",
+            "reported",
+        ),
+        (
+            "  publish calls (rule + Kinesis PutRecord)",
+            f"{publish_s:.1f} s = {publish_s / wall:.0%} ({per_publish * 1000:.2f} ms a publish "
+            f"= {per_publish / floor_s:.2f}× a bare publish to a topic with no rule, "
+            f"{floor_s * 1000:.2f} ms; in CPU {per_cpu / floor_cpu:.2f}×, "
+            f"{per_cpu * 1000:.2f} / {floor_cpu * 1000:.2f} ms, the Firehose thread's included; "
+            f"{len(sent) / publish_s:,.0f} publishes/s)",
+            "reported",
+        ),
+        (
+            "  Firehose in this process (CPU; overlaps publishing)",
+            f"{firehose_cpu:.1f} s = {firehose_cpu / wall:.0%}: Kinesis reads "
+            f"{cpu['_read_source']:.1f} s, transform events and answers "
+            f"{cpu['_transform'] - cpu['_invoke']:.1f} s, delivery {cpu['_deliver']:.1f} s "
+            f"(Parquet {cpu['_to_parquet']:.1f} s; S3 puts, error records' too, "
+            f"{cpu['_put_object']:.1f} s)",
+            "reported",
+        ),
+        (
+            "  transform invocations (the function's worker process)",
+            f"{invoke_s:.1f} s wall = {invoke_s / wall:.0%} ({counts['transform_invocations']} "
+            f"invocations, batches of up to 1 MiB; Σ Duration {duration_s:.1f} s)",
+            "reported",
+        ),
+        (
+            "  after the last publish",
+            f"{tail:.1f} s = {tail / wall:.0%} (settle: buffers due, last transform and "
+            f"objects{pending})",
+            "reported",
+        ),
+        (
+            "  accounting",
+            f"{'ok' if ok else 'MISMATCH'}: {readings:,} readings published = "
+            f"{counts['delivered']:,} delivered + {counts['dropped']:,} dropped + "
+            f"{counts['failed']:,} failed ({counts['buffered']} buffered; "
+            f"{rows:,} Parquet rows in {len(partitions)} dt partitions, {error_lines} error "
+            f"records); rule: {by_rule['matched']:,} matched = {by_rule['delivered']:,} to "
+            f"Kinesis + {by_rule['dropped']:,} dropped by WHERE + {by_rule['failed']} failed; "
+            f"{throttled} throttled",
+            "reported",
+        ),
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "groups", nargs="*", help="runtime, notebooks, myblog and/or athena (default: all)"
+        "groups",
+        nargs="*",
+        help="runtime, notebooks, myblog, athena and/or ingestion (default: all)",
     )
     parser.add_argument("--rounds", type=int, default=10, help="cold starts to time (x10 warm)")
     parser.add_argument("--photos", type=int, default=200, help="myblog: photos to upload")
     parser.add_argument("--requests", type=int, default=300, help="myblog: API requests per run")
     parser.add_argument("--athena-rows", type=int, default=100_000, help="athena: rows queried")
+    parser.add_argument(
+        "--records", type=int, default=100_000, help="ingestion: telemetry readings published"
+    )
     args = parser.parse_args()
-    groups = ["runtime", "notebooks", "myblog", "athena"]
+    groups = ["runtime", "notebooks", "myblog", "athena", "ingestion"]
     args.groups = args.groups or groups
     unknown = set(args.groups) - set(groups)
     if unknown:
@@ -771,6 +1140,8 @@ def main() -> int:
         rows += bench_myblog(args.photos, args.requests)
     if "athena" in args.groups:
         rows += bench_athena(args.athena_rows, args.rounds)
+    if "ingestion" in args.groups:
+        rows += bench_ingestion(args.records)
     width = max(len(r[0]) for r in rows)
     for name, value, target in rows:
         print(f"{name:<{width}}  {value:<60}  target {target}")
