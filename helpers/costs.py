@@ -39,6 +39,7 @@ __all__ = [
     "alb_cost",
     "api_gateway_cost",
     "athena_cost",
+    "aurora_serverless_v2_cost",
     "cents",
     "cloudfront_cost",
     "cloudfront_mix_cost",
@@ -51,12 +52,15 @@ __all__ = [
     "efs_cost",
     "elasticache_cost",
     "explain",
+    "fargate_cost",
     "firehose_cost",
     "iot_core_cost",
     "kinesis_streams_cost",
     "lambda_cost",
+    "nat_gateway_cost",
     "price_entry",
     "price_keys",
+    "route53_cost",
     "s3_cost",
     "secrets_manager_cost",
     "service_launch",
@@ -64,6 +68,7 @@ __all__ = [
     "sns_cost",
     "sqs_cost",
     "usd",
+    "vpc_endpoint_cost",
 ]
 
 PRICE_FILE = Path(__file__).with_name("prices") / "us-east-1.json"
@@ -77,6 +82,7 @@ _ONE = Decimal(1)
 _KB_PER_GB = Decimal(1024 * 1024)
 _BYTES_PER_MB = Decimal(2**20)
 _MB_PER_TB = Decimal(2**20)
+_FARGATE_INCLUDED_GB = Decimal(20)  # ephemeral storage every Fargate task includes
 
 
 # --------------------------------------------------------------------------- line items
@@ -1411,6 +1417,7 @@ def _alb_items(
     processed_gb_per_hour: Number,
     rule_evaluations_per_s: Number,
     rules: Number = 10,
+    lambda_targets: bool = False,
     on: Date = None,
 ) -> tuple[_dt.date, list[LineItem]]:
     day = _as_date(on)
@@ -1421,21 +1428,29 @@ def _alb_items(
     processed = _at_least("processed_gb_per_hour", processed_gb_per_hour)
     evaluations = _at_least("rule_evaluations_per_s", rule_evaluations_per_s)
     count = _whole("rules", rules)
+    to_lambda = _flag("lambda_targets", lambda_targets)
     if evaluations > 0 and count == 0:
         raise ValueError("rules must be >= 1 when rule_evaluations_per_s > 0 (got 0)")
-    per_lcu = price_entry("elb.alb.lcu_dimensions", day)["value"]
-    free_rules = Decimal(per_lcu["free_rules"])
+    per_lcu = {  # str(): the table holds 0.4 (GB/h per LCU for Lambda targets) as a JSON float
+        k: Decimal(str(v)) for k, v in price_entry("elb.alb.lcu_dimensions", day)["value"].items()
+    }
+    free_rules = per_lcu["free_rules"]
     billable = evaluations * max(count - free_rules, _ZERO) / count if count else _ZERO
+    processed_per_lcu = per_lcu[
+        "processed_gb_per_hour_lambda" if to_lambda else "processed_gb_per_hour"
+    ]
     dimensions = {
-        "new connections": new / Decimal(per_lcu["new_connections_per_s"]),
-        "active connections": active / Decimal(per_lcu["active_connections_per_min"]),
-        "processed bytes": processed / Decimal(per_lcu["processed_gb_per_hour"]),
-        "rule evaluations": billable / Decimal(per_lcu["rule_evaluations_per_s"]),
+        "new connections": new / per_lcu["new_connections_per_s"],
+        "active connections": active / per_lcu["active_connections_per_min"],
+        "processed bytes": processed / processed_per_lcu,
+        "rule evaluations": billable / per_lcu["rule_evaluations_per_s"],
     }
     winner = max(dimensions, key=lambda k: dimensions[k])
     lcus = dimensions[winner]
     shown = ", ".join(f"{k} {_fmt(v)}" for k, v in dimensions.items())
     note = f"LCUs per hour = max({shown}) = {_fmt(lcus)} ({winner})"
+    if to_lambda:
+        note += "; Lambda targets: 0.4 GB processed per hour is one LCU"
     items = _flat("Load balancer hours", "elb.alb.hour", span, day)
     items += _flat("LCU hours", "elb.alb.lcu_hour", lcus * span, day, note)
     return day, items
@@ -1449,12 +1464,14 @@ def alb_cost(
     processed_gb_per_hour: Number,
     rule_evaluations_per_s: Number,
     rules: Number = 10,
+    lambda_targets: bool = False,
     on: Date = None,
 ) -> Decimal:
     """USD for an Application Load Balancer: hours plus LCU-hours at the highest LCU dimension.
 
     Usage is the hourly average: ``rule_evaluations_per_s`` is requests per second times the
-    ``rules`` processed per request; the first 10 rules of each request are free.
+    ``rules`` processed per request; the first 10 rules of each request are free. With
+    ``lambda_targets=True`` an LCU covers 0.4 GB processed per hour instead of 1 GB.
     """
     return _total(
         _alb_items(
@@ -1464,6 +1481,7 @@ def alb_cost(
             processed_gb_per_hour=processed_gb_per_hour,
             rule_evaluations_per_s=rule_evaluations_per_s,
             rules=rules,
+            lambda_targets=lambda_targets,
             on=on,
         )
     )
@@ -1492,6 +1510,327 @@ def _elasticache_items(
 def elasticache_cost(*, node_type: str, hours: Number, on: Date = None) -> Decimal:
     """USD for ``hours`` of one on-demand ElastiCache (Redis OSS / Memcached) node."""
     return _total(_elasticache_items(node_type=node_type, hours=hours, on=on))
+
+
+# --------------------------------------------------------------------------- Fargate
+
+
+def _fargate_sizes(day: _dt.date) -> dict[Decimal, tuple[list[Decimal], str]]:
+    """vCPU -> (the memory sizes it accepts, in GB; how AWS's table words them)."""
+    sizes: dict[Decimal, tuple[list[Decimal], str]] = {}
+    for cpu, spec in price_entry("fargate.task_sizes", day)["value"].items():
+        if "values" in spec:
+            memories = [Decimal(v) for v in spec["values"]]
+            *head, last = (_fmt(m) for m in memories)
+            wording = f"{', '.join(head)} or {last} GB"
+        else:
+            low, high, step = (Decimal(spec[k]) for k in ("min", "max", "step"))
+            memories = [low + i * step for i in range(int((high - low) / step) + 1)]
+            wording = f"{_fmt(low)}-{_fmt(high)} GB in {_fmt(step)} GB steps"
+        sizes[Decimal(cpu)] = (memories, wording)
+    return sizes
+
+
+def _fargate_size(vcpu: object, memory_gb: object, day: _dt.date) -> tuple[Decimal, Decimal]:
+    cpu = _number("vcpu", vcpu)
+    memory = _number("memory_gb", memory_gb)
+    sizes = _fargate_sizes(day)
+    if cpu not in sizes:
+        accepted = ", ".join(_fmt(c) for c in sizes)
+        larger = [c for c in sizes if c > cpu]
+        fix = (
+            f"round up to vcpu={_fmt(larger[0])}"
+            if larger
+            else f"the largest Fargate task on that date has {_fmt(max(sizes))} vCPU: "
+            "split the work over more tasks"
+        )
+        raise ValueError(
+            f"vcpu must be one of {accepted} on {day.isoformat()} (got {vcpu!r}); {fix}"
+        )
+    memories, wording = sizes[cpu]
+    if memory not in memories:
+        fits = [c for c, (m, _) in sizes.items() if memory in m]
+        above = [m for m in memories if m > memory]
+        bigger = [(c, w) for c, (m, w) in sizes.items() if c > cpu and max(m) >= memory]
+        if fits:
+            *head, last = (_fmt(c) for c in fits)
+            fix = f"for {_fmt(memory)} GB use vcpu=" + (
+                f"{', '.join(head)} or {last}" if head else last
+            )
+        elif above:
+            fix = f"round up to memory_gb={_fmt(above[0])}"
+        elif bigger:
+            fix = f"use vcpu={_fmt(bigger[0][0])}, which takes {bigger[0][1]}"
+        else:
+            largest = max(max(m) for m, _ in sizes.values())
+            fix = f"the largest Fargate task has {_fmt(largest)} GB: split the work over more tasks"
+        raise ValueError(
+            f"memory_gb must be {wording} with vcpu={_fmt(cpu)} (got {memory_gb!r}); {fix}"
+        )
+    return cpu, memory
+
+
+def _fargate_storage(value: object, day: _dt.date) -> Decimal:
+    storage = _number("ephemeral_storage_gb", value)
+    if storage == _FARGATE_INCLUDED_GB:
+        return storage
+    key = "fargate.ephemeral_storage_gb"
+    try:
+        entry = price_entry(key, day)
+    except ValueError:
+        first = _table()["prices"][key][0]["since"]
+        raise ValueError(
+            f"ephemeral_storage_gb must be 20 on {day.isoformat()} (got {value!r}): every task "
+            f"includes 20 GB and configurable ephemeral storage is recorded from {first}"
+        ) from None
+    low, high = (Decimal(v) for v in entry["value"])
+    if not low <= storage <= high or storage != storage.to_integral_value():
+        raise ValueError(
+            f"ephemeral_storage_gb must be a whole number between {low} and {high} GB "
+            f"(got {value!r}); the first 20 GB are included in every task"
+        )
+    return storage
+
+
+def _fargate_items(
+    *,
+    vcpu: Number,
+    memory_gb: Number,
+    hours: Number,
+    arch: str = "x86_64",
+    tasks: Number = 1,
+    ephemeral_storage_gb: Number = 20,
+    on: Date = None,
+) -> tuple[_dt.date, list[LineItem]]:
+    day = _as_date(on)
+    _require_service("fargate", day)
+    arch = _choice("arch", arch, ("x86_64", "arm64"))
+    if arch == "arm64":
+        _require_service("fargate.arm64", day)
+    cpu, memory = _fargate_size(vcpu, memory_gb, day)
+    span = _at_least("hours", hours)
+    count = _whole("tasks", tasks)
+    storage = _fargate_storage(ephemeral_storage_gb, day)
+    task_hours = count * span
+    each = f"{_fmt(count)} tasks x {_fmt(span)} hours x"
+    billed = "billed on what the task requests, however little it uses (Linux)"
+    items = _flat(
+        f"vCPU ({arch})",
+        f"fargate.linux.{arch}.vcpu_hour",
+        task_hours * cpu,
+        day,
+        f"{each} {_fmt(cpu)} vCPU; {billed}",
+    )
+    items += _flat(
+        f"Memory ({arch})",
+        f"fargate.linux.{arch}.gb_hour",
+        task_hours * memory,
+        day,
+        f"{each} {_fmt(memory)} GB; {billed}",
+    )
+    if storage > _FARGATE_INCLUDED_GB:
+        extra = storage - _FARGATE_INCLUDED_GB
+        note = f"{each} {_fmt(extra)} GB above the 20 GB included ({_fmt(storage)} GB configured)"
+        items += _flat(
+            "Ephemeral storage", "fargate.ephemeral_storage", task_hours * extra, day, note
+        )
+    return day, items
+
+
+def fargate_cost(
+    *,
+    vcpu: Number,
+    memory_gb: Number,
+    hours: Number,
+    arch: str = "x86_64",
+    tasks: Number = 1,
+    ephemeral_storage_gb: Number = 20,
+    on: Date = None,
+) -> Decimal:
+    """USD for ``tasks`` Linux Fargate tasks of one size running ``hours`` each (vCPU, memory, disk).
+
+    Fargate bills the vCPU and memory a task *requests*, per second from image pull to stop, at
+    any utilization: a task that idles at 5% CPU costs what a busy one does. ``vcpu`` and
+    ``memory_gb`` must be a combination Fargate offers (0.25 vCPU takes 0.5, 1 or 2 GB; 1 vCPU
+    2-8 GB; ...; 16 vCPU 32-120 GB in 8 GB steps). ``arch='arm64'`` is Graviton (ECS only).
+    Ephemeral storage above the 20 GB every task includes is billed per GB-hour.
+    """
+    return _total(
+        _fargate_items(
+            vcpu=vcpu,
+            memory_gb=memory_gb,
+            hours=hours,
+            arch=arch,
+            tasks=tasks,
+            ephemeral_storage_gb=ephemeral_storage_gb,
+            on=on,
+        )
+    )
+
+
+# --------------------------------------------------------------------------- Aurora Serverless v2
+
+
+def _aurora_serverless_v2_items(
+    *,
+    acu_hours: Number,
+    storage_gb_month: Number = 0,
+    io_requests: Number = 0,
+    io_optimized: bool = False,
+    on: Date = None,
+) -> tuple[_dt.date, list[LineItem]]:
+    day = _as_date(on)
+    _require_service("aurora_serverless_v2", day)
+    optimized = _flag("io_optimized", io_optimized)
+    if optimized:
+        _require_service("aurora.io_optimized", day)
+    acus = _at_least("acu_hours", acu_hours)
+    storage = _at_least("storage_gb_month", storage_gb_month)
+    count = _whole("io_requests", io_requests)
+    config, label = ("io_optimized", "I/O-Optimized") if optimized else ("standard", "Standard")
+    note = "ACUs x hours at that capacity (1 ACU is about 2 GiB of memory), billed per second"
+    items = _flat(f"Capacity ({label})", f"aurora_serverless_v2.acu_hour.{config}", acus, day, note)
+    items += _flat(f"Storage ({label})", f"aurora.storage.{config}", storage, day)
+    entry = price_entry("aurora.io_requests", day)
+    if optimized:
+        quantity = count / Decimal(entry["per"])
+        note = "included in I/O-Optimized: no charge for read and write I/O"
+        items.append(
+            LineItem("I/O requests", quantity, entry["unit"], _ZERO, _ZERO, note, entry["source"])
+        )
+    else:
+        items += _charge("I/O requests", entry, _ZERO, count)
+    return day, items
+
+
+def aurora_serverless_v2_cost(
+    *,
+    acu_hours: Number,
+    storage_gb_month: Number = 0,
+    io_requests: Number = 0,
+    io_optimized: bool = False,
+    on: Date = None,
+) -> Decimal:
+    """USD for a month of Aurora Serverless v2 (PostgreSQL or MySQL): ACU-hours, storage and I/O.
+
+    ``acu_hours`` is the month's capacity summed over time: a cluster idling at its 0.5 ACU
+    minimum for 730 hours is 365 ACU-hours; one writer and one reader instance count twice.
+    ``io_optimized=True`` prices the I/O-Optimized configuration: dearer capacity and storage,
+    and ``io_requests`` cost nothing. Backups, snapshots and data transfer are not modelled.
+    """
+    return _total(
+        _aurora_serverless_v2_items(
+            acu_hours=acu_hours,
+            storage_gb_month=storage_gb_month,
+            io_requests=io_requests,
+            io_optimized=io_optimized,
+            on=on,
+        )
+    )
+
+
+# --------------------------------------------------------------------------- VPC networking, Route 53
+
+
+def _nat_gateway_items(
+    *, hours: Number, data_gb: Number = 0, on: Date = None
+) -> tuple[_dt.date, list[LineItem]]:
+    day = _as_date(on)
+    _require_service("vpc.nat_gateway", day)
+    span = _at_least("hours", hours)
+    data = _at_least("data_gb", data_gb)
+    note = "add the hours of every gateway (one per Availability Zone); partial hours bill as full"
+    items = _flat("NAT gateway hours", "vpc.nat_gateway.hour", span, day, note)
+    note = "both directions; data transfer out to the internet is billed on top"
+    items += _flat("Data processed", "vpc.nat_gateway.data_processed", data, day, note)
+    return day, items
+
+
+def nat_gateway_cost(*, hours: Number, data_gb: Number = 0, on: Date = None) -> Decimal:
+    """USD for NAT gateway-hours and the GB they process (internet data transfer not included).
+
+    ``hours`` is summed over gateways: two AZs with a gateway each for a month are 1,460 hours.
+    Traffic to S3 and DynamoDB can bypass the gateway through free gateway endpoints; data that
+    leaves for the internet also costs :func:`data_transfer_out_cost`.
+    """
+    return _total(_nat_gateway_items(hours=hours, data_gb=data_gb, on=on))
+
+
+def _vpc_endpoint_items(
+    *, endpoints: Number, azs: Number, hours: Number, data_gb: Number = 0, on: Date = None
+) -> tuple[_dt.date, list[LineItem]]:
+    day = _as_date(on)
+    _require_service("vpc.interface_endpoint", day)
+    count = _whole("endpoints", endpoints)
+    zones = _whole("azs", azs, 1)
+    span = _at_least("hours", hours)
+    data = _at_least("data_gb", data_gb)
+    note = (
+        f"{_fmt(count)} endpoints x {_fmt(zones)} Availability Zones x {_fmt(span)} hours; "
+        "partial hours bill as full"
+    )
+    items = _flat(
+        "Interface endpoint hours",
+        "vpc.interface_endpoint.az_hour",
+        count * zones * span,
+        day,
+        note,
+    )
+    entry = price_entry("vpc.interface_endpoint.data_processed", day)
+    note = "all interface endpoints in the region together"
+    items += _charge("Data processed", entry, _ZERO, data, note)
+    return day, items
+
+
+def vpc_endpoint_cost(
+    *, endpoints: Number, azs: Number, hours: Number, data_gb: Number = 0, on: Date = None
+) -> Decimal:
+    """USD for interface VPC endpoints (PrivateLink): hours in each AZ and the GB they process.
+
+    Each of ``endpoints`` is billed in each of its ``azs`` Availability Zones for ``hours``;
+    ``data_gb`` is the total for all interface endpoints in the region (tiered at 1 PB and 5 PB).
+    Gateway endpoints for S3 and DynamoDB are free and not priced here.
+    """
+    return _total(
+        _vpc_endpoint_items(endpoints=endpoints, azs=azs, hours=hours, data_gb=data_gb, on=on)
+    )
+
+
+def _route53_items(
+    *, hosted_zones: Number, queries: Number = 0, alias_queries: Number = 0, on: Date = None
+) -> tuple[_dt.date, list[LineItem]]:
+    day = _as_date(on)
+    _require_service("route53", day)
+    zones = _whole("hosted_zones", hosted_zones)
+    count = _whole("queries", queries)
+    alias = _whole("alias_queries", alias_queries)
+    entry = price_entry("route53.hosted_zone", day)
+    items = _charge("Hosted zones", entry, _ZERO, zones, "per zone for the month, not prorated")
+    entry = price_entry("route53.standard_queries", day)
+    items += _charge("Standard queries", entry, _ZERO, count)
+    entry = price_entry("route53.alias_queries", day)
+    note = (
+        "free: alias records that point at AWS resources (CloudFront, load balancers, "
+        "API Gateway, S3 websites, VPC endpoints) are not charged; CNAMEs are standard queries"
+    )
+    items += _charge("Alias queries to AWS resources", entry, _ZERO, alias, note)
+    return day, items
+
+
+def route53_cost(
+    *, hosted_zones: Number, queries: Number = 0, alias_queries: Number = 0, on: Date = None
+) -> Decimal:
+    """USD for a month of Route 53 public DNS: hosted zones and standard queries (alias ones free).
+
+    ``queries`` are standard queries (simple, weighted and failover routing, CNAME records);
+    ``alias_queries`` to AWS resources cost nothing and are listed only so :func:`explain`
+    shows them. Latency, geo and IP-based routing and health checks are not modelled.
+    """
+    return _total(
+        _route53_items(
+            hosted_zones=hosted_zones, queries=queries, alias_queries=alias_queries, on=on
+        )
+    )
 
 
 # --------------------------------------------------------------------------- explain
@@ -1529,6 +1868,11 @@ _BUILDERS: dict[str, Callable[..., tuple[_dt.date, list[LineItem]]]] = {
     "efs_cost": _efs_items,
     "elasticache_cost": _elasticache_items,
     "data_transfer_out_cost": _dto_items,
+    "fargate_cost": _fargate_items,
+    "aurora_serverless_v2_cost": _aurora_serverless_v2_items,
+    "nat_gateway_cost": _nat_gateway_items,
+    "vpc_endpoint_cost": _vpc_endpoint_items,
+    "route53_cost": _route53_items,
 }
 
 

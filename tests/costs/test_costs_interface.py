@@ -34,10 +34,15 @@ PUBLIC_SIGNATURES = {
     "secrets_manager_cost": "secrets api_calls on",
     "ec2_cost": "instance_type hours on",
     "alb_cost": "hours new_connections_per_s active_connections_per_min processed_gb_per_hour "
-    "rule_evaluations_per_s rules on",
+    "rule_evaluations_per_s rules lambda_targets on",
     "efs_cost": "storage_gb_month on",
     "elasticache_cost": "node_type hours on",
     "data_transfer_out_cost": "gb on",
+    "fargate_cost": "vcpu memory_gb hours arch tasks ephemeral_storage_gb on",
+    "aurora_serverless_v2_cost": "acu_hours storage_gb_month io_requests io_optimized on",
+    "nat_gateway_cost": "hours data_gb on",
+    "vpc_endpoint_cost": "endpoints azs hours data_gb on",
+    "route53_cost": "hosted_zones queries alias_queries on",
 }
 
 
@@ -92,6 +97,11 @@ SMALL_USAGE = {
     "efs_cost": dict(storage_gb_month=10),
     "elasticache_cost": dict(node_type="cache.t3.small", hours=730),
     "data_transfer_out_cost": dict(gb=500),
+    "fargate_cost": dict(vcpu=0.5, memory_gb=1, hours=730, tasks=2, ephemeral_storage_gb=30),
+    "aurora_serverless_v2_cost": dict(acu_hours=365, storage_gb_month=10, io_requests=10**7),
+    "nat_gateway_cost": dict(hours=730, data_gb=50),
+    "vpc_endpoint_cost": dict(endpoints=2, azs=2, hours=730, data_gb=100),
+    "route53_cost": dict(hosted_zones=2, queries=3_000_000, alias_queries=5_000_000),
 }
 
 
@@ -197,6 +207,12 @@ def test_results_are_unrounded_decimals():
             "new_connections_per_s",
         ),
         (lambda: costs.efs_cost(storage_gb_month=-1), "storage_gb_month"),
+        (lambda: costs.fargate_cost(vcpu=0.25, memory_gb=4, hours=1), "memory_gb"),
+        (lambda: costs.fargate_cost(vcpu=3, memory_gb=4, hours=1), "vcpu"),
+        (lambda: costs.aurora_serverless_v2_cost(acu_hours=-1), "acu_hours"),
+        (lambda: costs.nat_gateway_cost(hours=-730), "hours"),
+        (lambda: costs.vpc_endpoint_cost(endpoints=1, azs=0, hours=1), "azs"),
+        (lambda: costs.route53_cost(hosted_zones=-1), "hosted_zones"),
         (lambda: costs.data_transfer_out_cost(gb=float("nan")), "gb"),
         (
             lambda: costs.lambda_cost(requests=1, duration_ms=1, memory_mb=128, on="2024-01-01"),
