@@ -12,7 +12,7 @@ in pyproject.toml; tests/emulator/test_moto_seams.py checks each seam still exis
 
 The data planes install their own seams: `gateway` (API Gateway), `cognito` (the
 COGNITO_USER_POOLS authorizer and user-pool tokens in lab time), `edge`, `website`,
-`global_tables`, `dax_control`.
+`global_tables`, `dax_control`, `alb` (Application Load Balancers).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote_plus
 
 from . import (
+    alb,
     athena,
     cognito,
     control_plane,
@@ -94,7 +95,7 @@ class Emulator:
             self._install_patches()
             install_requests_route(self.front.address, self._patch)
             self.front.register("control", self._control)
-            for piece in (gateway, cognito, edge, website, global_tables, dax_control):
+            for piece in (gateway, cognito, edge, website, global_tables, dax_control, alb):
                 piece.install(self)
             control_plane.install(self)
             iot.install(self)

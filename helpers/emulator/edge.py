@@ -34,7 +34,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 from requests.structures import CaseInsensitiveDict
 
 from . import s3_access
-from .http import Request, Response, classify, not_found_host
+from .http import ConnectionFailed, Request, Response, classify, not_found_host
 
 POP = "IAD89-C1"  # the edge location every offline request is served from (Ashburn, us-east-1)
 CLOUDFRONT_IP = "130.176.0.1"  # an address from CloudFront's origin-facing ranges
@@ -670,13 +670,20 @@ class Edge:
                 "OriginProtocolPolicy to http-only.)"
             )
         query = urlencode(forwarded_query(behaviour, request.query))
-        url = f"{scheme}://{origin.domain_name}{origin_path}" + (f"?{query}" if query else "")
+        netloc = origin.domain_name + _origin_port(origin, scheme)
+        url = f"{scheme}://{netloc}{origin_path}" + (f"?{query}" if query else "")
         headers = origin_headers(behaviour, origin, request, method, conditions)
         headers["Via"] = via(dist)
         body = request.body if method not in ("GET", "HEAD") else b""
-        return self.emulator.front.dispatch(
-            Request(method, url, headers, body, source_ip=CLOUDFRONT_IP)
-        )
+        try:
+            return self.emulator.front.dispatch(
+                Request(method, url, headers, body, source_ip=CLOUDFRONT_IP)
+            )
+        except ConnectionFailed as exc:  # e.g. a load balancer port with no listener
+            raise OriginUnreachable(
+                f"{UNREACHABLE} (nothing accepted the connection at {scheme}://"
+                f"{origin.domain_name}: {exc})"
+            ) from None
 
     def _s3_origin(
         self,
@@ -808,6 +815,15 @@ def find_origin(config: Any, origin_id: str) -> Any | None:
         if origin.id == origin_id:
             return origin
     return None
+
+
+def _origin_port(origin: Any, scheme: str) -> str:
+    """`:port` when a custom origin listens on a port other than the scheme's default."""
+    custom = getattr(origin, "custom_origin_config", None)
+    port = getattr(custom, "http_port" if scheme == "http" else "https_port", None)
+    if port is None or int(port) == (80 if scheme == "http" else 443):
+        return ""
+    return f":{int(port)}"
 
 
 def _origin_scheme(origin: Any, request: Request) -> str:

@@ -4,7 +4,8 @@ A lab's notebook sends plain HTTP requests to AWS URLs
 (`https://{api}.execute-api.{region}.amazonaws.com/{stage}/...`,
 `https://{id}.cloudfront.net/...`, `http://{bucket}.s3-website-{region}.amazonaws.com/`).
 Offline, `Front` serves those hosts on one loopback port and routes each request by its Host
-header to the service that answers it: `gateway`, `edge`, `website` or `s3` (S3's REST endpoint,
+header to the service that answers it: `gateway`, `edge`, `website`, `alb` (Application Load
+Balancers, `http://{name}-{id}.{region}.elb.amazonaws.com/`) or `s3` (S3's REST endpoint,
 for anonymous and presigned requests). `install_requests_route`
 makes the `requests` library send those hosts to the front (keeping the Host header), so the
 notebook's code is the code it would run against AWS; curl reaches the same front with
@@ -46,6 +47,14 @@ HOSTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # the lab itself, for a client that reaches this lab as its AWS account (a stand-in): the
     # lab clock moves when that client waits (`Clock.advance`)
     ("control", re.compile(r"^control\.labbook\.localhost$")),
+    # an Application Load Balancer's DNS name, `{name}-{id}.{region}.elb.amazonaws.com`
+    # (`internal-` first for an internal one, `dualstack.` optional): see alb.py
+    (
+        "alb",
+        re.compile(
+            r"^(?:dualstack\.)?(?P<name>[a-z0-9][a-z0-9-]*)\.(?P<region>[a-z0-9-]+)\.elb\.amazonaws\.com$"
+        ),
+    ),
     # S3's REST endpoints, for requests a browser or curl makes (anonymous or presigned);
     # boto3 reaches S3 through the backend and never comes here
     ("s3", re.compile(r"^s3(?:[.-](?P<region>[a-z0-9-]+))?\.amazonaws\.com$")),
@@ -100,6 +109,7 @@ class Response:
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
+    reason: str | None = None  # the status line's reason phrase, when not the standard one
 
     def header(self, name: str) -> str | None:
         for key, value in self.headers:
@@ -109,6 +119,12 @@ class Response:
 
 
 Handler = Callable[[Request, dict[str, str]], Response]
+
+
+class ConnectionFailed(Exception):
+    """Raised by a service when nothing accepts the connection (a load balancer port with no
+    listener): the front closes the connection without an answer, so the client sees a
+    connection error, as it would on AWS."""
 
 
 def not_found_host(host: str) -> Response:
@@ -176,7 +192,7 @@ class Front:
                 # browser at the front's own address stands for a reader of the default host
                 kind = (classify(host) or ("",))[0]
                 scheme = headers.pop("X-Labbook-Scheme", None) or (
-                    "http" if kind == "website" else "https"
+                    "http" if kind in ("website", "alb") else "https"
                 )
                 request = Request(
                     method=self.command,
@@ -187,6 +203,9 @@ class Front:
                 )
                 try:
                     response = front.dispatch(request)
+                except ConnectionFailed:  # no answer at all: the client's connection fails
+                    self.close_connection = True
+                    return
                 except Exception as exc:  # a bug in the emulator: say so, as a 500
                     response = Response(
                         500,
@@ -195,7 +214,7 @@ class Front:
                     )
                 names = {k.lower() for k, _ in response.headers}
                 # the service's own Server and Date (AmazonS3, CloudFront) replace the stdlib's
-                self.send_response_only(response.status)
+                self.send_response_only(response.status, response.reason)
                 if "server" not in names:
                     self.send_header("Server", self.version_string())
                 if "date" not in names:

@@ -1692,3 +1692,230 @@ def test_the_streams_patches_are_removed_on_teardown():
         lab.teardown()
 
     assert seams() == before
+
+
+# ---- Application Load Balancers (helpers/emulator/alb.py) -----------------------------------
+ALB_PATCHED = [
+    ("moto.elbv2.models", "ELBv2Backend.create_load_balancer", ["self", "name"]),
+    (
+        "moto.elbv2.models",
+        "ELBv2Backend.register_targets",
+        ["self", "target_group_arn", "instances"],
+    ),
+]
+ALB_CALLED = [
+    ("moto.elbv2.models", "FakeTargetGroup.health_for", ["self", "target", "ec2_backend"]),
+]
+
+
+@pytest.mark.parametrize(("module", "name", "params"), ALB_PATCHED + ALB_CALLED, ids=str)
+def test_alb_seams_exist_with_compatible_signatures(module, name, params):
+    target = _resolve(module, name)
+    assert callable(target), f"{module}.{name} is no longer callable"
+    actual = list(inspect.signature(target).parameters)
+    assert actual[: len(params)] == params, f"{module}.{name}{inspect.signature(target)}"
+
+
+def _alb_network(aws):
+    ec2 = aws("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"us-east-1{z}")[
+            "Subnet"
+        ]["SubnetId"]
+        for i, z in ((1, "a"), (2, "b"))
+    ]
+    return vpc, subnets
+
+
+def test_the_elbv2_objects_the_load_balancers_read(aws):
+    """What alb.py reads from moto's load balancers, listeners, rules and target groups."""
+    import io
+    import zipfile
+
+    from moto.awslambda.models import lambda_backends
+    from moto.elbv2.models import elbv2_backends
+
+    vpc, subnets = _alb_network(aws)
+    elb = aws("elbv2")
+    lb = elb.create_load_balancer(Name="web", Subnets=subnets, Scheme="internal")
+    lb_arn = lb["LoadBalancers"][0]["LoadBalancerArn"]
+    # what the emulator's DNS name patch corrects: moto's names are `{name}-1`, no `internal-`
+    assert lb["LoadBalancers"][0]["DNSName"] == "web-1.us-east-1.elb.amazonaws.com"
+    fn_group = elb.create_target_group(Name="fn", TargetType="lambda")["TargetGroups"][0]
+    ip_group = elb.create_target_group(
+        Name="ips", TargetType="ip", Protocol="HTTP", Port=80, VpcId=vpc
+    )["TargetGroups"][0]
+    listener = elb.create_listener(
+        LoadBalancerArn=lb_arn,
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[
+            {
+                "Type": "fixed-response",
+                "FixedResponseConfig": {"StatusCode": "404", "ContentType": "text/plain"},
+            }
+        ],
+    )["Listeners"][0]
+    condition = {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/a/*"]}}
+    elb.create_rule(
+        ListenerArn=listener["ListenerArn"],
+        Priority=7,
+        Conditions=[condition],
+        Actions=[
+            {
+                "Type": "forward",
+                "ForwardConfig": {
+                    "TargetGroups": [
+                        {"TargetGroupArn": fn_group["TargetGroupArn"], "Weight": 3},
+                        {"TargetGroupArn": ip_group["TargetGroupArn"]},
+                    ]
+                },
+            }
+        ],
+    )
+    elb.register_targets(
+        TargetGroupArn=ip_group["TargetGroupArn"], Targets=[{"Id": "10.0.1.5", "Port": 8080}]
+    )
+
+    backend = elbv2_backends["123456789012"]["us-east-1"]
+    model = backend.load_balancers[lb_arn]
+    _attrs(
+        model,
+        ["arn", "name", "dns_name", "type", "scheme", "state", "listeners", "attrs", "subnets"],
+    )
+    assert (model.type, model.scheme) == ("application", "internal")
+    assert model.subnets[0].cidr_block == "10.0.1.0/24"
+    assert model.attrs.get("idle_timeout.timeout_seconds", "60") == "60"
+    stored = next(iter(model.listeners.values()))
+    _attrs(stored, ["port", "protocol", "rules"])
+    assert (int(stored.port), stored.protocol) == (80, "HTTP")
+    rules = list(stored.rules.values())
+    for rule in rules:
+        _attrs(rule, ["arn", "priority", "conditions", "actions", "is_default"])
+    custom, default = rules
+    assert (int(custom.priority), custom.is_default) == (7, False)
+    assert default.is_default and default.conditions == []
+    assert custom.conditions == [condition]  # kept as sent
+    forward = custom.actions[0].data
+    assert forward["Type"] == "forward"
+    weights = [g["Weight"] for g in forward["ForwardConfig"]["TargetGroups"]]
+    assert weights == [3, 1]  # moto fills in the default weight
+    assert default.actions[0].data["FixedResponseConfig"]["StatusCode"] == "404"
+
+    lambda_group = backend.target_groups[fn_group["TargetGroupArn"]]
+    _attrs(
+        lambda_group, ["arn", "name", "target_type", "targets", "attributes", "protocol", "port"]
+    )
+    assert lambda_group.target_type == "lambda"
+    assert lambda_group.attributes["lambda.multi_value_headers.enabled"] == "false"
+    group = backend.target_groups[ip_group["TargetGroupArn"]]
+    assert dict(group.targets) == {"10.0.1.5": {"Id": "10.0.1.5", "Port": 8080}}
+    assert (group.protocol, group.port) == ("HTTP", 80)
+    health = group.health_for(group.targets["10.0.1.5"], group.ec2_backend)
+    assert health.status == "healthy"
+
+    # the resource policy statement add_permission stores, as the permission check reads it
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("app.py", "def handler(e, c): return e\n")
+    role = aws("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    lambda_ = aws("lambda")
+    fn_arn = lambda_.create_function(
+        FunctionName="f",
+        Runtime="python3.12",
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": buf.getvalue()},
+    )["FunctionArn"]
+    lambda_.add_permission(
+        FunctionName="f",
+        StatementId="elb",
+        Principal="elasticloadbalancing.amazonaws.com",
+        Action="lambda:InvokeFunction",
+        SourceArn=fn_group["TargetGroupArn"],
+    )
+    statement = lambda_backends["123456789012"]["us-east-1"].get_function("f").policy.statements[0]
+    assert statement["Principal"] == {"Service": "elasticloadbalancing.amazonaws.com"}
+    assert statement["Action"] == "lambda:InvokeFunction"
+    assert statement["Resource"] == fn_arn
+    assert statement["Condition"] == {"ArnLike": {"AWS:SourceArn": fn_group["TargetGroupArn"]}}
+
+
+def test_moto_sends_an_http_exception_from_an_elbv2_backend_call_as_it_is(aws, monkeypatch):
+    """The invoke permission check raises AccessDenied (403) from inside register_targets."""
+    from botocore.exceptions import ClientError
+    from moto.elbv2 import models
+
+    from helpers.emulator.alb import _access_denied
+
+    def refuse(backend, target_group_arn, instances):
+        raise _access_denied("elasticloadbalancing principal does not have permission")
+
+    monkeypatch.setattr(models.ELBv2Backend, "register_targets", refuse)
+    elb = aws("elbv2")
+    arn = elb.create_target_group(Name="fn", TargetType="lambda")["TargetGroups"][0]
+    with pytest.raises(ClientError) as refused:
+        elb.register_targets(TargetGroupArn=arn["TargetGroupArn"], Targets=[{"Id": "x"}])
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_the_alb_patches_are_removed_on_teardown():
+    from moto.elbv2.models import ELBv2Backend
+
+    import helpers
+
+    def seams():
+        return (ELBv2Backend.create_load_balancer, ELBv2Backend.register_targets)
+
+    before = seams()
+    lab = helpers.start("seams-alb")
+    try:
+        assert all(a is not b for a, b in zip(seams(), before, strict=True))
+    finally:
+        lab.teardown()
+
+    assert seams() == before
+
+
+def test_a_custom_origin_keeps_its_ports_and_protocol_policy(aws):
+    """edge._origin_port and _origin_scheme read CustomOriginConfig's ports and policy."""
+    from moto.cloudfront.models import cloudfront_backends
+
+    cf = aws("cloudfront")
+    dist = cf.create_distribution(
+        DistributionConfig={
+            "CallerReference": "custom-origin-seam",
+            "Comment": "",
+            "Enabled": True,
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": "app",
+                        "DomainName": "app.example.com",
+                        "CustomOriginConfig": {
+                            "HTTPPort": 8080,
+                            "HTTPSPort": 8443,
+                            "OriginProtocolPolicy": "http-only",
+                        },
+                    }
+                ],
+            },
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "app",
+                "ViewerProtocolPolicy": "allow-all",
+                "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+                "MinTTL": 0,
+            },
+        }
+    )["Distribution"]
+    stored = cloudfront_backends["123456789012"]["global"].distributions[dist["Id"]]
+    origin = stored.distribution_config.Origins["Items"][0]
+    custom = origin.custom_origin_config
+    assert (custom.http_port, custom.https_port, custom.origin_protocol_policy) == (
+        8080,
+        8443,
+        "http-only",
+    )
