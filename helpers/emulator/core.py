@@ -38,6 +38,8 @@ from . import (
     gateway,
     global_tables,
     iot,
+    rds_data,
+    route53_answers,
     streams,
     website,
 )
@@ -101,6 +103,8 @@ class Emulator:
             iot.install(self)
             streams.install(self)
             athena.install(self)
+            rds_data.install(self)
+            route53_answers.install(self)
         except BaseException:
             self.uninstall()
             raise

@@ -1919,3 +1919,265 @@ def test_a_custom_origin_keeps_its_ports_and_protocol_policy(aws):
         8443,
         "http-only",
     )
+
+
+# ---- RDS Data API (helpers/emulator/rds_data.py) -------------------------------------------
+RDS_DATA_SEAMS = [
+    # patched: the rds-data handlers, the HTTP endpoint flag, cluster deletion
+    ("moto.rdsdata.responses", "RDSDataServiceResponse.execute_statement", ["self"]),
+    ("moto.rds.models", "RDSBackend.delete_db_cluster", ["self", "cluster_identifier"]),
+    # called: the secret, moto's answer objects
+    (
+        "moto.secretsmanager.models",
+        "SecretsManagerBackend.get_secret_value",
+        ["self", "secret_id", "version_id", "version_stage"],
+    ),
+    ("moto.core.responses", "ActionResult", ["result"]),
+]
+
+
+@pytest.mark.parametrize(("module", "name", "params"), RDS_DATA_SEAMS, ids=str)
+def test_rds_data_seams_exist_with_compatible_signatures(module, name, params):
+    target = _resolve(module, name)
+    actual = list(inspect.signature(target).parameters)
+    assert actual[: len(params)] == params, f"{module}.{name}{inspect.signature(target)}"
+
+
+def test_moto_still_lacks_what_rds_data_adds():
+    """If moto grows these calls or keeps EnableHttpEndpoint for provisioned clusters,
+    rds_data.py must give way to moto's (or check that its own still answers as AWS does)."""
+    from moto.rds.responses import RDSResponse
+    from moto.rdsdata import urls as rdsdata_urls
+    from moto.rdsdata.responses import RDSDataServiceResponse
+
+    for name in ("batch_execute_statement", "begin_transaction", "commit_transaction"):
+        assert not hasattr(RDSDataServiceResponse, name), name
+    assert not hasattr(RDSDataServiceResponse, "rollback_transaction")
+    assert list(rdsdata_urls.url_paths) == ["{0}/Execute$"]
+    assert not hasattr(RDSResponse, "enable_http_endpoint")
+    assert not hasattr(RDSResponse, "disable_http_endpoint")
+
+
+def test_moto_routes_the_rds_data_calls_as_botocore_sends_them():
+    """The routes rds_data adds are the request URIs of botocore's model."""
+    import re
+
+    import botocore.session
+
+    from helpers.emulator import rds_data
+
+    model = botocore.session.get_session().get_service_model("rds-data")
+    uris = {
+        model.operation_model(op).http["requestUri"]
+        for op in (
+            "BatchExecuteStatement",
+            "BeginTransaction",
+            "CommitTransaction",
+            "RollbackTransaction",
+        )
+    }
+    routes = rds_data._ROUTES
+    assert {u for u in uris if any(re.fullmatch(r.format(""), u) for r in routes)} == uris
+    assert model.operation_model("ExecuteStatement").http["requestUri"] == "/Execute"
+
+
+def test_the_rds_and_secrets_objects_rds_data_reads(aws):
+    """A Serverless v2 cluster with a writer, one with a managed secret, and a secret."""
+    from datetime import datetime
+
+    from moto.rds.models import DBCluster, rds_backends
+    from moto.secretsmanager.exceptions import SecretsManagerClientError
+    from moto.secretsmanager.models import secretsmanager_backends
+
+    rds = aws("rds")
+    cluster = rds.create_db_cluster(
+        DBClusterIdentifier="seam-db",
+        Engine="aurora-postgresql",
+        MasterUsername="postgres",
+        MasterUserPassword="seam-password",
+        DatabaseName="app",
+        ServerlessV2ScalingConfiguration={"MinCapacity": 0, "MaxCapacity": 2},
+        EnableHttpEndpoint=True,
+    )["DBCluster"]
+    assert cluster["HttpEndpointEnabled"] is False  # what rds_data's property patch fixes
+    rds.create_db_instance(
+        DBInstanceIdentifier="seam-db-1",
+        DBInstanceClass="db.serverless",
+        Engine="aurora-postgresql",
+        DBClusterIdentifier="seam-db",
+    )
+    managed = rds.create_db_cluster(
+        DBClusterIdentifier="seam-managed",
+        Engine="aurora-postgresql",
+        MasterUsername="postgres",
+        ManageMasterUserPassword=True,
+    )["DBCluster"]
+    backend = rds_backends["123456789012"]["us-east-1"]
+    stored = backend.clusters["seam-db"]
+    _attrs(
+        stored,
+        [
+            "arn",
+            "db_cluster_identifier",
+            "engine",
+            "engine_mode",
+            "status",
+            "master_username",
+            "_master_user_password",
+            "members",
+            "database_name",
+            "serverless_v2_scaling_configuration",
+            "created",
+            "_enable_http_endpoint",
+        ],
+    )
+    assert stored.arn == cluster["DBClusterArn"] and stored.engine_mode == "provisioned"
+    assert stored._master_user_password == "seam-password" and stored.database_name == "app"
+    assert stored.serverless_v2_scaling_configuration["MinCapacity"] == 0
+    assert isinstance(stored.created, datetime) and len(stored.members) == 1
+    prop = inspect.getattr_static(DBCluster, "enable_http_endpoint")
+    assert isinstance(prop, property) and prop.fset is not None
+    secret = backend.clusters["seam-managed"].master_user_secret
+    _attrs(secret, ["secret_arn", "secret"])
+    assert secret.secret_arn == managed["MasterUserSecret"]["SecretArn"]
+    version = secret.secret.versions[secret.secret.default_version_id]
+    assert set(json.loads(version["secret_string"])) == {"username", "password"}
+    assert backend.clusters["seam-managed"].manage_master_user_password is True
+    from moto.rds.exceptions import RDSClientError
+
+    fault = RDSClientError("ResourceNotFoundFault", "gone")
+    assert (fault.code, fault.message) == ("ResourceNotFoundFault", "gone")
+
+    aws("secretsmanager").create_secret(Name="seam-secret", SecretString='{"a": 1}')
+    sm = secretsmanager_backends["123456789012"]["us-east-1"]
+    value = sm.get_secret_value("seam-secret", None, None)
+    assert value["SecretString"] == '{"a": 1}' and value["ARN"].startswith("arn:aws:secrets")
+    with pytest.raises(SecretsManagerClientError) as info:
+        sm.get_secret_value("no-such-secret", None, None)
+    assert isinstance(info.value.message, str)
+
+
+# ---- Route 53 TestDNSAnswer (helpers/emulator/route53_answers.py) -----------------------------
+def test_moto_still_lacks_test_dns_answer():
+    """If moto grows TestDNSAnswer, route53_answers.py must give way to it (or check its own)."""
+    import re
+
+    import botocore.session
+    from moto.route53 import urls as route53_urls
+    from moto.route53.responses import Route53
+
+    from helpers.emulator import route53_answers
+
+    assert not hasattr(Route53, "test_dns_answer")
+    assert not [p for p in route53_urls.url_paths if "testdnsanswer" in p]
+    http = (
+        botocore.session.get_session()
+        .get_service_model("route53")
+        .operation_model("TestDNSAnswer")
+        .http
+    )
+    assert http["method"] == "GET"
+    assert re.fullmatch(route53_answers._ROUTE.format(""), http["requestUri"])
+    assert isinstance(inspect.getattr_static(Route53, "backend"), property)
+
+
+def test_the_route53_and_elbv2_objects_route53_answers_reads(aws):
+    from moto.elbv2.models import elbv2_backends
+    from moto.route53.exceptions import InvalidInput, NoSuchHostedZone
+    from moto.route53.models import route53_backends
+
+    r53 = aws("route53")
+    zone_id = r53.create_hosted_zone(Name="seam.example", CallerReference="seam")["HostedZone"][
+        "Id"
+    ]
+    r53.change_resource_record_sets(
+        HostedZoneId=zone_id,
+        ChangeBatch={
+            "Changes": [
+                {
+                    "Action": "CREATE",
+                    "ResourceRecordSet": {
+                        "Name": "w.seam.example",
+                        "Type": "A",
+                        "TTL": 60,
+                        "SetIdentifier": "one",
+                        "Weight": 5,
+                        "ResourceRecords": [{"Value": "192.0.2.1"}],
+                    },
+                }
+            ]
+        },
+    )
+    zone = route53_backends["123456789012"]["aws"].zones[zone_id.rsplit("/", 1)[-1]]
+    _attrs(zone, ["name", "id", "private_zone", "rrsets", "delegation_set"])
+    assert zone.private_zone is False and zone.delegation_set.name_servers
+    record = next(r for r in zone.rrsets if r.type == "A")
+    _attrs(
+        record,
+        [
+            "name",
+            "type",
+            "records",
+            "set_identifier",
+            "weight",
+            "region",
+            "failover",
+            "geo_location",
+            "multi_value_answer",
+            "health_check_id",
+            "alias_target",
+        ],
+    )
+    assert record.records == ["192.0.2.1"] and record.name == "w.seam.example."
+    assert (record.set_identifier, int(record.weight)) == ("one", 5)
+    assert NoSuchHostedZone("Z1").message.endswith("Z1") and InvalidInput("x").message == "x"
+
+    ec2 = aws("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{i}.0/24", AvailabilityZone=az)["Subnet"][
+            "SubnetId"
+        ]
+        for i, az in ((1, "us-east-1a"), (2, "us-east-1b"))
+    ]
+    lb = aws("elbv2").create_load_balancer(Name="seam-lb", Subnets=subnets, Scheme="internal")[
+        "LoadBalancers"
+    ][0]
+    stored = elbv2_backends["123456789012"]["us-east-1"].load_balancers[lb["LoadBalancerArn"]]
+    _attrs(stored, ["dns_name", "scheme", "subnets", "arn"])
+    assert stored.dns_name == lb["DNSName"] and stored.scheme == "internal"
+    _attrs(stored.subnets[0], ["cidr_block", "id"])
+
+
+def test_the_rds_data_and_route53_patches_are_removed_on_teardown():
+    from moto.rds.models import DBCluster, RDSBackend
+    from moto.rds.responses import RDSResponse
+    from moto.rdsdata import urls as rdsdata_urls
+    from moto.rdsdata.responses import RDSDataServiceResponse
+    from moto.route53 import urls as route53_urls
+    from moto.route53.responses import Route53
+
+    import helpers
+
+    def seams():
+        return (
+            RDSDataServiceResponse.execute_statement,
+            hasattr(RDSDataServiceResponse, "begin_transaction"),
+            rdsdata_urls.url_paths,
+            inspect.getattr_static(DBCluster, "enable_http_endpoint"),
+            RDSBackend.delete_db_cluster,
+            hasattr(RDSResponse, "enable_http_endpoint"),
+            hasattr(Route53, "test_dns_answer"),
+            route53_urls.url_paths,
+        )
+
+    before = seams()
+    lab = helpers.start("seams-rds-data")
+    try:
+        during = seams()
+        assert during[1] and during[5] and during[6]
+        assert all(during[i] is not before[i] for i in (0, 2, 3, 4, 7))
+    finally:
+        lab.teardown()
+
+    assert seams() == before
