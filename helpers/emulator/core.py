@@ -4,7 +4,8 @@
 in pyproject.toml; tests/emulator/test_moto_seams.py checks each seam still exists):
 
 - `LambdaFunction.invoke`: every direct invoke runs the function's own package in the
-  Lambda runtime; `Event` invocations are queued for asynchronous delivery;
+  Lambda runtime; `Event` invocations are queued for asynchronous delivery; `lambda_versions`
+  makes Invoke run the version a qualifier or an alias (with its weights) names;
 - S3 and SNS → Lambda: queued as asynchronous invocations with AWS-shaped events;
 - SQS, DynamoDB Streams and Kinesis mappings: hidden from moto's synchronous per-message
   delivery and polled by `Delivery` instead, with batches as AWS makes them;
@@ -38,6 +39,7 @@ from . import (
     gateway,
     global_tables,
     iot,
+    lambda_versions,
     rds_data,
     route53_answers,
     streams,
@@ -100,6 +102,7 @@ class Emulator:
             for piece in (gateway, cognito, edge, website, global_tables, dax_control, alb):
                 piece.install(self)
             control_plane.install(self)
+            lambda_versions.install(self)
             iot.install(self)
             streams.install(self)
             athena.install(self)
@@ -324,11 +327,19 @@ class Emulator:
             self.delivery.notify()
 
     # ---- invocation ---------------------------------------------------------------------------
-    def _invoke_api(self, fn: Any, body: Any, request_headers: Any, response_headers: Any) -> bytes:
+    def _invoke_api(
+        self,
+        fn: Any,
+        body: Any,
+        request_headers: Any,
+        response_headers: Any,
+        *,
+        invoked_arn: str | None = None,
+    ) -> bytes:
         headers = {k.lower(): v for k, v in dict(request_headers or {}).items()}
         kind = headers.get("x-amz-invocation-type", "RequestResponse")
         payload = body.encode() if isinstance(body, str) else (body or b"")
-        response_headers["x-amz-executed-version"] = fn.version
+        response_headers["x-amz-executed-version"] = str(fn.version)
         if kind == "DryRun":
             return b""
         if kind == "Event":
@@ -336,7 +347,10 @@ class Emulator:
             return b""
         with _as_client_error():
             outcome = self.run(
-                fn, payload or b"{}", client_context=headers.get("x-amz-client-context")
+                fn,
+                payload or b"{}",
+                client_context=headers.get("x-amz-client-context"),
+                invoked_arn=invoked_arn,
             )
         if outcome.failed:
             response_headers["x-amz-function-error"] = "Unhandled"
@@ -357,9 +371,10 @@ class Emulator:
         *,
         request_id: str | None = None,
         client_context: str | None = None,
+        invoked_arn: str | None = None,
     ) -> Invocation:
         """Invoke a moto function object in the runtime."""
-        headers = {"arn": fn.function_arn}
+        headers = {"arn": invoked_arn or fn.function_arn}  # the ARN as called (alias, version)
         if client_context:
             headers["Lambda-Runtime-Client-Context"] = base64.b64decode(client_context).decode()
         return self.runtime.invoke(self.spec(fn), payload, request_id=request_id, headers=headers)
@@ -373,7 +388,7 @@ class Emulator:
         return FunctionSpec(
             name=fn.function_name,
             arn=fn.function_arn,
-            version=fn.version,
+            version=str(fn.version),
             handler=fn.handler or "",
             runtime=fn.run_time or "",
             memory_mb=int(fn.memory_size or 128),

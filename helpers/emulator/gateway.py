@@ -7,8 +7,19 @@ runs none of it. `Gateway` serves the stage URLs from that configuration, as AWS
   then the method (or `ANY`); what a deployment froze is what the stage serves, so a change
   needs a new deployment, as on AWS;
 - integrations: `AWS_PROXY` to Lambda (the REST proxy event v1, the function's resource policy,
-  the response mapping), `MOCK` (static templates, integration responses), `HTTP_PROXY` to
-  another host of the lab's front;
+  the response mapping), `MOCK` (static templates with a few `$context` variables and
+  `$stageVariables.name`, integration responses), `HTTP_PROXY` to another host of the lab's
+  front;
+- Lambda versions and aliases: a URI naming `function:name:alias` (literally or through
+  `${stageVariables.alias}`) runs the version the alias routes to, weights included
+  (lambda_versions.resolve), invoked as that qualified ARN; the function's resource policy must
+  allow that ARN (a permission on the unqualified function does not cover an alias, as on AWS);
+- canary releases (the stage's `canarySettings`, kept by control_plane.py): each request goes to
+  the canary deployment with `percentTraffic` % probability, sees the stage's variables with the
+  canary's `stageVariableOverrides` on top and `$context.isCanaryRequest`; canary requests use
+  the stage cache only with `useStageCache`, and a canary of another deployment caches apart
+  (https://docs.aws.amazon.com/apigateway/latest/developerguide/canary-release.html). Canary
+  metrics and logs are not split out;
 - API keys, usage-plan throttles and quotas, stage method throttling (token buckets in lab time);
 - the stage cache (method settings, cache key parameters, TTL in lab time, `Cache-Control:
   max-age=0`, FlushStageCache) and the `AWS/ApiGateway` CloudWatch metrics.
@@ -16,7 +27,9 @@ runs none of it. `Gateway` serves the stage URLs from that configuration, as AWS
 Authorizers have one seam: `Gateway.authorizers` maps a method's `authorizationType` to a
 function `(Call) -> Authorized | Response`, called before the integration. A deployment freezes
 the API's authorizers (`Snapshot.authorizers`) and each method's `authorizationScopes` with the
-rest; `cognito.py` plugs in COGNITO_USER_POOLS.
+rest; `cognito.py` plugs in COGNITO_USER_POOLS. It also freezes the API's definition
+(`Snapshot.definition`, openapi.describe_api), which GetExport describes; `install` installs
+openapi.py's GetExport, ImportRestApi and PutRestApi.
 
 moto seams (tests/emulator/test_moto_seams.py checks them): `RestAPI.create_deployment` (to
 freeze the deployment and keep the stage's settings), `APIGatewayResponse.put_integration` and
@@ -31,6 +44,7 @@ import base64
 import binascii
 import json
 import os
+import random
 import re
 import threading
 import time
@@ -44,6 +58,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
+from . import lambda_versions, openapi
 from .http import Request, Response, classify
 
 # ---- AWS's gateway responses --------------------------------------------------------------
@@ -77,6 +92,9 @@ _LAMBDA_URI = re.compile(
     r"(?P<function>.+)/invocations$"
 )
 _STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_.-]+)\}")
+_VTL_STAGE_VARIABLE = re.compile(
+    r"\$\{stageVariables\.([A-Za-z0-9_]+)\}|\$stageVariables\.([A-Za-z0-9_]+)"
+)
 # the keys a Lambda proxy result may hold; anything else is "Malformed Lambda proxy response"
 _PROXY_RESULT_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
 _INTEGRATION_TIMEOUT_MS = 29_000  # REST API default and maximum (timeoutInMillis)
@@ -158,6 +176,8 @@ class Snapshot:
     root: _Node
     # authorizer id -> its GetAuthorizer fields (type, providerARNs, identitySource...)
     authorizers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # the API as GetExport describes this deployment (openapi.describe_api)
+    definition: dict[str, Any] = field(default_factory=dict)
 
 
 def snapshot_api(api: Any, deployment_id: str) -> Snapshot:
@@ -192,6 +212,7 @@ def snapshot_api(api: Any, deployment_id: str) -> Snapshot:
             authorizer_id: json.loads(json.dumps(authorizer.to_json()))
             for authorizer_id, authorizer in dict(getattr(api, "authorizers", {}) or {}).items()
         },
+        definition=openapi.describe_api(api, deployment_id),
     )
 
 
@@ -229,6 +250,11 @@ def _integration_config(integration: Any) -> IntegrationConfig:
         timeout_ms=int(integration.timeout_in_millis or _INTEGRATION_TIMEOUT_MS),
         responses=responses,
     )
+
+
+def canary_settings(stage: Any) -> dict[str, Any]:
+    """The stage's canarySettings (control_plane.py keeps them on the moto Stage), or {}."""
+    return dict(getattr(stage, "canary_settings", None) or {})
 
 
 # ---- routing ---------------------------------------------------------------------------------
@@ -331,6 +357,7 @@ class Call:
     api_key: Any = None  # the moto ApiKey a required key resolved to
     integration_ms: float | None = None
     cache_outcome: str | None = None  # "hit" or "miss" when the method is cached
+    canary: bool | None = None  # None: the stage has no canary; else: this request went to it
 
     @property
     def http_method(self) -> str:
@@ -341,7 +368,11 @@ class Call:
         return self.request.headers
 
     def stage_variables(self) -> dict[str, str]:
-        return dict(getattr(self.stage, "variables", None) or {})
+        """The stage's variables; a canary request sees the canary's overrides on top."""
+        variables = dict(getattr(self.stage, "variables", None) or {})
+        if self.canary:
+            variables.update(canary_settings(self.stage).get("stageVariableOverrides") or {})
+        return variables
 
 
 Authorizer = Callable[[Call], "Authorized | Response"]
@@ -594,7 +625,7 @@ class Gateway:
         if stage is None:
             return gateway_error(call, "MISSING_AUTHENTICATION_TOKEN")
         call.stage = stage
-        call.snapshot = self._snapshot(call.api, stage.deployment_id)
+        call.snapshot = self._snapshot(call.api, self._pick_deployment(call))
         if call.snapshot is None:
             return gateway_error(call, "MISSING_AUTHENTICATION_TOKEN")
         if not self._route(call):
@@ -610,6 +641,15 @@ class Gateway:
 
         backend = apigateway_backends[self.emulator.account_id][region]
         return backend.apis.get(api_id)
+
+    def _pick_deployment(self, call: Call) -> str | None:
+        """The stage's deployment, or its canary's for `percentTraffic` % of requests at random."""
+        canary = canary_settings(call.stage)
+        if not canary:
+            return call.stage.deployment_id
+        percent = float(canary.get("percentTraffic") or 0.0)
+        call.canary = percent >= 100.0 or random.random() * 100.0 < percent
+        return canary.get("deploymentId") if call.canary else call.stage.deployment_id
 
     def _snapshot(self, api: Any, deployment_id: str | None) -> Snapshot | None:
         if not deployment_id or deployment_id not in api.deployments:
@@ -750,6 +790,8 @@ class Gateway:
         if not getattr(call.stage, "cache_cluster_enabled", False):
             self.flush(call.api_id, call.stage.name)  # AWS deletes the cache instance
             return None
+        if call.canary and not canary_settings(call.stage).get("useStageCache"):
+            return None  # canary requests use the stage cache only with useStageCache
         settings, key = self._method_settings(call)
         if not settings:
             return None
@@ -813,6 +855,10 @@ class Gateway:
         names = integration.cache_key_parameters if integration else ()
         namespace = (integration.cache_namespace if integration else None) or call.resource.id
         values = tuple((name, _request_parameter(call, name)) for name in names)
+        assert call.snapshot is not None
+        if call.canary and call.snapshot.deployment_id != call.stage.deployment_id:
+            # canary-release.html: another deployment's responses are cached apart
+            return (namespace, call.http_method, values, call.snapshot.deployment_id)
         return (namespace, call.http_method, values)
 
     def _cache_get(self, call: Call, key: tuple[Any, ...]) -> Response | None:
@@ -878,7 +924,7 @@ class Gateway:
         fn, function_arn = target
         event = self.proxy_event(call)
         try:
-            outcome = self.emulator.run(fn, json.dumps(event).encode())
+            outcome = self.emulator.run(fn, json.dumps(event).encode(), invoked_arn=function_arn)
         except Exception as exc:  # the runtime could not run it (runtime, lab torn down)
             self.note(f"API Gateway: could not invoke {function_arn}: {exc}")
             return gateway_error(call, "API_CONFIGURATION_ERROR")
@@ -900,8 +946,7 @@ class Gateway:
             self.note(f"API Gateway: AWS_PROXY uri {uri!r} is not a Lambda invocation URI")
             return gateway_error(call, "API_CONFIGURATION_ERROR")
         function_arn = match.group("function")
-        region = function_arn.split(":")[3] if function_arn.startswith("arn:") else None
-        fn = self.emulator.find_function(function_arn, None, region=region or match["region"])
+        fn = self._lambda_version(function_arn, match["region"])
         if fn is None:
             self.note(
                 f"API Gateway: the integration of {call.http_method} {call.resource.path} "
@@ -917,6 +962,24 @@ class Gateway:
             )
             return gateway_error(call, "API_CONFIGURATION_ERROR")
         return fn, function_arn
+
+    def _lambda_version(self, function_arn: str, region: str) -> Any:
+        """The function version a (possibly qualified) ARN runs: an alias's routing applies."""
+        from moto.awslambda.exceptions import LambdaClientError
+        from moto.awslambda.utils import get_backend
+
+        if function_arn.endswith(":"):  # a qualifier from an undefined stage variable
+            return None
+        if function_arn.startswith("arn:"):
+            parts = function_arn.split(":")
+            region, account = parts[3], parts[4]
+        else:
+            account = self.emulator.account_id
+        try:
+            fn, _ = lambda_versions.resolve(get_backend(account, region), function_arn)
+        except (LambdaClientError, IndexError):  # no such function, version or alias
+            return None
+        return fn
 
     def _source_arn(self, call: Call) -> str:
         """The method ARN API Gateway invokes with (execute-api:{region}:{account}:{api}/...)."""
@@ -1029,7 +1092,7 @@ class Gateway:
             "requestId": call.request_id,
             "identity": identity,
             "domainName": call.request.host,
-            "deploymentId": call.stage.deployment_id,
+            "deploymentId": call.snapshot.deployment_id if call.snapshot else None,
             "apiId": call.api_id,
         }
         if call.auth.context is not None:
@@ -1393,7 +1456,8 @@ def _select_integration_response(
 
 
 def _render_context(template: str, call: Call, gateway: Gateway) -> str:
-    """A static mapping template, with the few $context variables it may name."""
+    """A static mapping template, with the few $context variables it may name and
+    `$stageVariables.name` (empty when the stage has no such variable, as in VTL)."""
     values = {
         "$context.requestId": call.request_id,
         "$context.extendedRequestId": call.extended_request_id,
@@ -1402,10 +1466,13 @@ def _render_context(template: str, call: Call, gateway: Gateway) -> str:
         "$context.httpMethod": call.http_method,
         "$context.resourcePath": call.resource.path if call.resource else "",
         "$context.accountId": gateway.emulator.account_id,
+        "$context.deploymentId": call.snapshot.deployment_id if call.snapshot else "",
+        "$context.isCanaryRequest": "" if call.canary is None else str(call.canary).lower(),
     }
     for name in sorted(values, key=len, reverse=True):
         template = template.replace(name, values[name])
-    return template
+    variables = call.stage_variables()
+    return _VTL_STAGE_VARIABLE.sub(lambda m: variables.get(m.group(1) or m.group(2), ""), template)
 
 
 def _forward_method(configured: str | None, requested: str) -> str:
@@ -1433,3 +1500,4 @@ def install(emulator: Any) -> None:
     gateway.patch_moto(emulator._patch)
     emulator.front.register("gateway", gateway.handle)
     emulator.gateway = gateway
+    openapi.install(emulator)  # GetExport reads the deployments frozen here

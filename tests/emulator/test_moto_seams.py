@@ -2181,3 +2181,282 @@ def test_the_rds_data_and_route53_patches_are_removed_on_teardown():
         lab.teardown()
 
     assert seams() == before
+
+
+# ---- versions, canaries, OpenAPI (lambda_versions.py, control_plane.py, openapi.py) -----------
+VERSIONS_SEAMS = [
+    # patched
+    ("moto.awslambda.responses", "LambdaResponse.invoke", ["self"]),
+    (
+        "moto.awslambda.models",
+        "LambdaBackend.invoke",
+        ["self", "function_name", "qualifier", "body", "headers", "response_headers"],
+    ),
+    (
+        "moto.awslambda.models",
+        "LambdaBackend.add_permission",
+        ["self", "function_name", "qualifier", "raw"],
+    ),
+    (
+        "moto.awslambda.models",
+        "LambdaBackend.create_alias",
+        ["self", "name", "function_name", "function_version", "description", "routing_config"],
+    ),
+    (
+        "moto.awslambda.models",
+        "LambdaBackend.update_alias",
+        ["self", "name", "function_name", "function_version", "description", "routing_config"],
+    ),
+    ("moto.apigateway.responses", "APIGatewayResponse.create_deployment", ["self"]),
+    ("moto.apigateway.responses", "APIGatewayResponse.create_stage", ["self"]),
+    ("moto.apigateway.responses", "APIGatewayResponse.update_stage", ["self"]),
+    ("moto.apigateway.responses", "APIGatewayResponse.get_tags", ["self"]),
+    ("moto.apigateway.responses", "APIGatewayResponse.tag_resource", ["self"]),
+    ("moto.apigateway.responses", "APIGatewayResponse.untag_resource", ["self"]),
+    ("moto.apigateway.responses", "APIGatewayResponse.get_export", ["self"]),
+    ("moto.apigateway.responses", "APIGatewayResponse.import_rest_api", ["self"]),
+    ("moto.apigateway.responses", "APIGatewayResponse.put_rest_api", ["self"]),
+    ("moto.apigateway.models", "Stage.to_json", ["self"]),
+    # called
+    ("moto.awslambda.models", "LambdaBackend.get_alias", ["self", "name", "function_name"]),
+    ("moto.awslambda.models", "LambdaStorage._get_function_aliases", ["self", "function_name"]),
+    ("moto.awslambda.models", "LambdaStorage.split_function_arn", ["self", "arn"]),
+    ("moto.awslambda.exceptions", "InvalidParameterValueException", ["message"]),
+    ("moto.awslambda.exceptions", "LambdaClientError", ["error", "message"]),
+    (
+        "moto.apigateway.models",
+        "APIGatewayBackend.update_stage",
+        ["self", "function_id", "stage_name", "patch_operations"],
+    ),
+    (
+        "moto.apigateway.models",
+        "APIGatewayBackend.get_stage",
+        ["self", "function_id", "stage_name"],
+    ),
+    (
+        "moto.apigateway.models",
+        "APIGatewayBackend.create_rest_api",
+        ["self", "name", "description"],
+    ),
+    (
+        "moto.apigateway.models",
+        "APIGatewayBackend.create_resource",
+        ["self", "function_id", "parent_resource_id", "path_part"],
+    ),
+    (
+        "moto.apigateway.models",
+        "APIGatewayBackend.put_method",
+        ["self", "function_id", "resource_id", "method_type", "authorization_type"],
+    ),
+    (
+        "moto.apigateway.models",
+        "APIGatewayBackend.put_method_response",
+        [
+            "self",
+            "function_id",
+            "resource_id",
+            "method_type",
+            "response_code",
+            "response_models",
+            "response_parameters",
+        ],
+    ),
+    (
+        "moto.apigateway.models",
+        "APIGatewayBackend.put_integration",
+        [
+            "self",
+            "function_id",
+            "resource_id",
+            "method_type",
+            "integration_type",
+            "uri",
+            "integration_method",
+        ],
+    ),
+    (
+        "moto.apigateway.models",
+        "APIGatewayBackend.put_integration_response",
+        [
+            "self",
+            "function_id",
+            "resource_id",
+            "method_type",
+            "status_code",
+            "selection_pattern",
+            "response_templates",
+            "response_parameters",
+            "content_handling",
+        ],
+    ),
+    (
+        "moto.apigateway.models",
+        "APIGatewayBackend.create_model",
+        ["self", "rest_api_id", "name", "content_type", "description", "schema"],
+    ),
+    (
+        "moto.apigateway.models",
+        "APIGatewayBackend.create_authorizer",
+        ["self", "restapi_id", "name", "authorizer_type"],
+    ),
+    (
+        "moto.apigateway.models",
+        "APIGatewayBackend.create_request_validator",
+        ["self", "restapi_id", "name", "body", "params"],
+    ),
+    (
+        "moto.apigateway.models",
+        "APIGatewayBackend.put_gateway_response",
+        ["self", "rest_api_id", "response_type", "status_code", "response_parameters"],
+    ),
+    ("moto.apigateway.models", "Method.to_json", ["self"]),
+    ("moto.apigateway.models", "Model.to_json", ["self"]),
+    ("moto.apigateway.models", "Authorizer.to_json", ["self"]),
+    ("moto.apigateway.models", "RequestValidator.to_dict", ["self"]),
+    ("moto.apigateway.models", "GatewayResponse.to_json", ["self"]),
+    ("moto.apigateway.exceptions", "BadRequestException", ["message"]),
+    ("moto.apigateway.exceptions", "NotFoundException", ["message"]),
+]
+
+
+@pytest.mark.parametrize(("module", "name", "params"), VERSIONS_SEAMS, ids=lambda v: str(v))
+def test_versions_canary_and_openapi_seams_exist_with_compatible_signatures(module, name, params):
+    target = _resolve(module, name)
+    actual = list(inspect.signature(target).parameters)
+    assert actual[: len(params)] == params, f"{module}.{name}{inspect.signature(target)}"
+
+
+def test_moto_still_lacks_what_versions_canaries_and_openapi_add(aws):
+    """If moto starts honouring Invoke's Qualifier, canarySettings, oas30 exports or REST API
+    tags, the emulator's versions must give way to moto's (or prove they still answer as AWS)."""
+    from moto.awslambda.responses import LambdaResponse
+
+    assert '_get_param("qualifier")' in inspect.getsource(LambdaResponse.invoke)
+    apigw = aws("apigateway")
+    api_id = apigw.create_rest_api(name="a")["id"]
+    root = apigw.get_resources(restApiId=api_id)["items"][0]["id"]
+    apigw.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    apigw.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET", type="MOCK")
+    deployment = apigw.create_deployment(restApiId=api_id, stageName="prod")["id"]
+    apigw.create_stage(
+        restApiId=api_id,
+        stageName="dev",
+        deploymentId=deployment,
+        canarySettings={"percentTraffic": 10},
+    )
+    assert "canarySettings" not in apigw.get_stage(restApiId=api_id, stageName="dev")
+    export = apigw.get_export(restApiId=api_id, stageName="prod", exportType="oas30")
+    assert json.loads(export["body"].read())["swagger"] == "2.0"
+    with pytest.raises(Exception):  # noqa: B017 - moto reads the API's ARN as a stage's
+        apigw.tag_resource(
+            resourceArn=f"arn:aws:apigateway:us-east-1::/restapis/{api_id}", tags={"a": "b"}
+        )
+
+
+def test_the_objects_versions_canaries_and_openapi_read(aws):
+    """A published version, a weighted alias, a stage and an API's parts, as moto keeps them."""
+    import io
+    import zipfile
+
+    from moto.apigateway.models import apigateway_backends
+    from moto.awslambda.models import lambda_backends
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("app.py", "def handler(e, c): return e\n")
+    role = aws("iam").create_role(RoleName="v", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    lambda_ = aws("lambda")
+    lambda_.create_function(
+        FunctionName="fv",
+        Runtime="python3.12",
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": buf.getvalue()},
+    )
+    lambda_.publish_version(FunctionName="fv")
+    lambda_.update_function_configuration(FunctionName="fv", MemorySize=256)
+    lambda_.publish_version(FunctionName="fv")
+    lambda_.create_alias(
+        FunctionName="fv",
+        Name="live",
+        FunctionVersion="1",
+        RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}},
+    )
+    backend = lambda_backends["123456789012"]["us-east-1"]
+    one = backend.get_function("fv", "1")
+    latest = backend.get_function("fv")
+    # PublishVersion copies $LATEST: later updates rebind attributes, so the copy keeps its own
+    assert one is not latest and one.function_arn.endswith(":fv:1") and str(one.version) == "1"
+    assert (one.memory_size, latest.memory_size) == (128, 256)
+    alias = backend._lambdas._get_function_aliases("fv")["live"]
+    assert alias.function_version == "1"
+    assert alias.routing_config == {"AdditionalVersionWeights": {"2": 0.5}}
+    assert backend._lambdas.split_function_arn(one.function_arn) == (
+        latest.function_arn,
+        "fv",
+        "1",
+    )
+
+    apigw = aws("apigateway")
+    api_id = apigw.create_rest_api(name="o")["id"]
+    root = apigw.get_resources(restApiId=api_id)["items"][0]["id"]
+    apigw.create_model(restApiId=api_id, name="M", contentType="application/json", schema="{}")
+    apigw.put_method(
+        restApiId=api_id,
+        resourceId=root,
+        httpMethod="GET",
+        authorizationType="NONE",
+        requestModels={"application/json": "M"},
+    )
+    apigw.put_method_response(restApiId=api_id, resourceId=root, httpMethod="GET", statusCode="200")
+    apigw.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET", type="MOCK")
+    apigw.create_deployment(restApiId=api_id, stageName="prod")
+    api = apigateway_backends["123456789012"]["us-east-1"].apis[api_id]
+    _attrs(api, ["root_resource_id", "models", "request_validators", "version", "create_date"])
+    assert api.version == "V1"  # openapi.py reads "V1" as "no version"
+    method = api.resources[root].resource_methods["GET"].to_json()
+    for key in ("requestModels", "methodResponses", "methodIntegration", "requestParameters"):
+        assert key in method
+    assert api.models["M"].to_json()["contentType"] == "application/json"
+    stage = api.stages["prod"]
+    stage.canary_settings = {"percentTraffic": 1.0}  # control_plane keeps canaries on the Stage
+    assert "deployment_id" in vars(stage) and "variables" in vars(stage)
+    _attrs(api.deployments[stage.deployment_id], ["created_date"])
+
+
+def test_the_versions_canary_and_openapi_patches_are_removed_on_teardown():
+    from moto.apigateway import urls
+    from moto.apigateway.models import Stage
+    from moto.apigateway.responses import APIGatewayResponse
+    from moto.awslambda.models import LambdaBackend
+    from moto.awslambda.responses import LambdaResponse
+
+    import helpers
+
+    def seams():
+        return (
+            LambdaResponse.invoke,
+            LambdaBackend.invoke,
+            LambdaBackend.add_permission,
+            LambdaBackend.create_alias,
+            LambdaBackend.update_alias,
+            APIGatewayResponse.create_deployment,
+            APIGatewayResponse.create_stage,
+            APIGatewayResponse.update_stage,
+            APIGatewayResponse.get_tags,
+            APIGatewayResponse.get_export,
+            APIGatewayResponse.import_rest_api,
+            APIGatewayResponse.put_rest_api,
+            Stage.to_json,
+            urls.url_paths,
+        )
+
+    before = seams()
+    lab = helpers.start("seams-versions")
+    try:
+        during = seams()
+        assert all(now is not then for now, then in zip(during, before, strict=True))
+    finally:
+        lab.teardown()
+
+    assert seams() == before
