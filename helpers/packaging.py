@@ -84,7 +84,11 @@ class Target:
             "platform_system": "Linux",
             "platform_machine": self.machine,
             "python_version": self.version,
-            "python_full_version": f"{self.version}.0",
+            # this interpreter's own patch level when it is the runtime (the offline runtime
+            # runs here); for AWS's runtimes, whose patch level moves, the .0 release
+            "python_full_version": platform.python_version()
+            if self.is_this_python
+            else f"{self.version}.0",
             "extra": extra,
         }
 
