@@ -13,7 +13,8 @@ in pyproject.toml; tests/emulator/test_moto_seams.py checks each seam still exis
 
 The data planes install their own seams: `gateway` (API Gateway), `cognito` (the
 COGNITO_USER_POOLS authorizer and user-pool tokens in lab time), `edge`, `website`,
-`global_tables`, `dax_control`, `alb` (Application Load Balancers).
+`global_tables`, `dax_control`, `alb` (Application Load Balancers), `elasticache` (a
+Redis-protocol server per cache, stopped on uninstall).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from . import (
     control_plane,
     dax_control,
     edge,
+    elasticache,
     gateway,
     global_tables,
     iot,
@@ -107,6 +109,7 @@ class Emulator:
             streams.install(self)
             athena.install(self)
             rds_data.install(self)
+            elasticache.install(self)
             route53_answers.install(self)
         except BaseException:
             self.uninstall()
@@ -126,6 +129,7 @@ class Emulator:
         if self.delivery is not None:
             self.delivery.request_stop()
         self.runtime.shutdown()
+        elasticache.stop(self)  # the cache servers: their endpoints refuse connections
         self.front.stop()
         if self.delivery is not None:
             self.delivery.stop()

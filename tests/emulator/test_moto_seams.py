@@ -2460,3 +2460,236 @@ def test_the_versions_canary_and_openapi_patches_are_removed_on_teardown():
         lab.teardown()
 
     assert seams() == before
+
+
+# ---- ElastiCache endpoints (helpers/emulator/elasticache.py) ----------------------------------
+ELASTICACHE_SEAMS = [
+    # patched: cache lifecycles (moto's responses call them with keyword arguments), CacheNodes
+    ("moto.elasticache.models", "ElastiCacheBackend.create_cache_cluster", ["self"]),
+    (
+        "moto.elasticache.models",
+        "ElastiCacheBackend.delete_cache_cluster",
+        ["self", "cache_cluster_id"],
+    ),
+    ("moto.elasticache.models", "ElastiCacheBackend.create_replication_group", ["self"]),
+    (
+        "moto.elasticache.models",
+        "ElastiCacheBackend.delete_replication_group",
+        ["self", "replication_group_id"],
+    ),
+    ("moto.elasticache.responses", "ElastiCacheResponse.describe_cache_clusters", ["self"]),
+    ("moto.core.responses", "BaseResponse._get_bool_param", ["self", "param_name"]),
+    # fakeredis: the server, its request handler, the fake socket's command loop
+    (
+        "fakeredis",
+        "TcpFakeServer.__init__",
+        ["self", "server_address", "bind_and_activate", "server_type"],
+    ),
+    ("fakeredis._clients._tcp_server", "TCPFakeRequestHandler.setup", ["self"]),
+    ("fakeredis._clients._tcp_server", "TCPFakeRequestHandler.finish", ["self"]),
+    ("fakeredis._socket._base", "BaseFakeSocket._process_command", ["self", "fields"]),
+    ("fakeredis._socket._base", "BaseFakeSocket.put_response", ["self", "msg"]),
+    ("fakeredis", "FakeServer.__init__", ["self", "version", "server_type", "config"]),
+    ("fakeredis.model._command_info", "is_write_command", ["cmd"]),
+    ("fakeredis._helpers", "SimpleError", ["value"]),
+]
+
+
+@pytest.mark.parametrize(("module", "name", "params"), ELASTICACHE_SEAMS, ids=str)
+def test_elasticache_seams_exist_with_compatible_signatures(module, name, params):
+    target = _resolve(module, name)
+    actual = list(inspect.signature(target).parameters)
+    assert actual[: len(params)] == params, f"{module}.{name}{inspect.signature(target)}"
+
+
+def test_moto_calls_the_elasticache_backend_with_the_keywords_elasticache_reads():
+    from moto.elasticache.models import ElastiCacheBackend
+
+    cluster = set(inspect.signature(ElastiCacheBackend.create_cache_cluster).parameters)
+    group = set(inspect.signature(ElastiCacheBackend.create_replication_group).parameters)
+    assert {"engine", "auth_token", "transit_encryption_enabled", "replication_group_id"} <= cluster
+    assert {
+        "engine",
+        "auth_token",
+        "transit_encryption_enabled",
+        "num_cache_clusters",
+        "preferred_cache_cluster_azs",
+        "primary_cluster_id",
+    } <= group
+
+
+def test_moto_still_lacks_what_elasticache_adds(aws):
+    """If moto grows serverless caches, CacheNodes or reader endpoints, elasticache.py must give
+    way to moto's (or check that its own still answers as AWS does)."""
+    from moto.elasticache.responses import ElastiCacheResponse
+
+    for name in (
+        "create_serverless_cache",
+        "describe_serverless_caches",
+        "delete_serverless_cache",
+    ):
+        assert not hasattr(ElastiCacheResponse, name), name
+    ec = aws("elasticache")
+    ec.create_cache_cluster(CacheClusterId="seam-c", Engine="redis", CacheNodeType="cache.t3.micro")
+    described = ec.describe_cache_clusters(CacheClusterId="seam-c", ShowCacheNodeInfo=True)
+    assert "CacheNodes" not in described["CacheClusters"][0]
+    group = ec.create_replication_group(
+        ReplicationGroupId="seam-g",
+        ReplicationGroupDescription="seam",
+        Engine="redis",
+        CacheNodeType="cache.t3.micro",
+        NumCacheClusters=3,
+    )["ReplicationGroup"]
+    assert "ReaderEndpoint" not in group["NodeGroups"][0]
+    assert len(group["NodeGroups"][0]["NodeGroupMembers"]) == 1  # moto ignores NumCacheClusters
+    assert ec.delete_cache_cluster(CacheClusterId="seam-c")["CacheCluster"][
+        "CacheClusterStatus"
+    ] == ("deleting")
+    assert ec.describe_cache_clusters(CacheClusterId="seam-c")["CacheClusters"]  # kept
+
+
+def test_the_elasticache_objects_elasticache_reads(aws):
+    from moto.core.responses import PaginatedResult
+    from moto.elasticache.models import elasticache_backends
+    from moto.elasticache.responses import ElastiCacheResponse
+
+    ec = aws("elasticache")
+    ec.create_cache_cluster(
+        CacheClusterId="seam-c", Engine="valkey", CacheNodeType="cache.t3.micro", Port=6390
+    )
+    ec.create_replication_group(
+        ReplicationGroupId="seam-g",
+        ReplicationGroupDescription="seam",
+        Engine="redis",
+        CacheNodeType="cache.t3.micro",
+        ReplicasPerNodeGroup=1,
+    )
+    ec.create_replication_group(
+        ReplicationGroupId="seam-sharded",
+        ReplicationGroupDescription="seam",
+        Engine="valkey",
+        CacheNodeType="cache.t3.micro",
+        ClusterMode="enabled",
+        NumNodeGroups=2,
+    )
+    backend = elasticache_backends["123456789012"]["us-east-1"]
+    _attrs(backend, ["cache_clusters", "replication_groups", "region_name"])
+    stored = backend.cache_clusters["seam-c"]
+    _attrs(
+        stored,
+        [
+            "arn",
+            "engine",
+            "port",
+            "cache_cluster_id",
+            "cache_cluster_status",
+            "cache_cluster_create_time",
+            "preferred_availability_zone",
+            "transit_encryption_enabled",
+        ],
+    )
+    assert stored.engine == "valkey" and stored.port == 6390
+    assert not hasattr(stored, "num_cache_nodes")  # moto sets it for redis only
+    group = backend.replication_groups["seam-g"]
+    _attrs(
+        group,
+        [
+            "arn",
+            "replication_group_id",
+            "cluster_enabled",
+            "member_clusters",
+            "node_groups",
+            "status",
+            "transit_encryption_enabled",
+            "transit_encryption_mode",
+        ],
+    )
+    node_group = group.node_groups[0]
+    assert isinstance(node_group, dict) and node_group["primary_endpoint"]["port"] == 6379
+    assert [m["current_role"] for m in node_group["node_group_members"]] == ["primary", "replica"]
+    assert set(node_group["node_group_members"][0]) >= {
+        "cache_cluster_id",
+        "cache_node_id",
+        "read_endpoint",
+        "preferred_availability_zone",
+    }
+    sharded = backend.replication_groups["seam-sharded"]
+    assert sharded.cluster_enabled is True and sharded.configuration_endpoint["port"] == 6379
+    # moto serializes model attributes by their snake_case names, and a dict's keys as they are
+    group.node_groups[0]["reader_endpoint"] = {"address": "127.0.0.1", "port": 1}
+    described = ec.describe_replication_groups(ReplicationGroupId="seam-g")["ReplicationGroups"]
+    assert described[0]["NodeGroups"][0]["ReaderEndpoint"] == {"Address": "127.0.0.1", "Port": 1}
+
+    seen = []
+    original = ElastiCacheResponse.describe_cache_clusters
+
+    def spy(response):
+        result = original(response)
+        seen.append(result)
+        return result
+
+    ElastiCacheResponse.describe_cache_clusters = spy
+    try:
+        ec.describe_cache_clusters()
+    finally:
+        ElastiCacheResponse.describe_cache_clusters = original
+    assert isinstance(seen[0], PaginatedResult) and isinstance(
+        seen[0].result["CacheClusters"], list
+    )
+
+
+def test_fakeredis_runs_commands_through_the_socket_and_clock_elasticache_uses():
+    import time
+
+    import fakeredis._socket._base as fakeredis_base
+    from fakeredis import TcpFakeServer
+    from fakeredis.model._command_info import is_write_command
+
+    assert fakeredis_base.time is time  # the command loop's clock (the lab clock replaces it)
+    assert is_write_command(b"set") and not is_write_command(b"get")
+    server = TcpFakeServer(("127.0.0.1", 0), server_type="redis")
+    try:
+        _attrs(server, ["fake_server", "RequestHandlerClass", "server_address", "clients"])
+        assert server.fake_server.config == {} and server.fake_server.lock is not None
+    finally:
+        server.server_close()
+
+
+def test_the_elasticache_patches_are_removed_and_servers_stopped_on_teardown():
+    import socket
+    import time
+
+    import fakeredis._socket._base as fakeredis_base
+    from moto.elasticache.models import ElastiCacheBackend
+    from moto.elasticache.responses import ElastiCacheResponse
+
+    import helpers
+
+    def seams():
+        return (
+            ElastiCacheBackend.create_cache_cluster,
+            ElastiCacheBackend.delete_cache_cluster,
+            ElastiCacheBackend.create_replication_group,
+            ElastiCacheBackend.delete_replication_group,
+            ElastiCacheResponse.describe_cache_clusters,
+            hasattr(ElastiCacheResponse, "create_serverless_cache"),
+            fakeredis_base.time,
+        )
+
+    before = seams()
+    lab = helpers.start("seams-elasticache")
+    try:
+        ec = lab.client("elasticache")
+        name = lab.name("c")
+        ec.create_cache_cluster(CacheClusterId=name, Engine="redis", CacheNodeType="cache.t3.micro")
+        described = ec.describe_cache_clusters(CacheClusterId=name, ShowCacheNodeInfo=True)
+        port = described["CacheClusters"][0]["CacheNodes"][0]["Endpoint"]["Port"]
+        during = seams()
+        assert during[5] and during[6] is not time
+        assert all(during[i] is not before[i] for i in range(5))
+    finally:
+        lab.teardown()
+
+    assert seams() == before
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", port)) != 0  # the cache's server is gone
