@@ -9,8 +9,10 @@ that an idempotent create call merely returned. `discover()` finds resources of 
 tag (Resource Groups Tagging API) and, for what that API misses, by listing each service.
 
 `teardown(..., wait=True)` is for real AWS, where deletions are asynchronous: it polls (up to
-15-30 min per kind) until each dependency group is gone. Offline, use wait=False: moto deletes at
-once, and leaves a few kinds (ElastiCache, DAX) "deleting" for ever.
+15-30 min per kind) until each dependency group is gone, and before deleting security groups and
+subnets waits (up to 45 min, saying why once a minute) until AWS Lambda has released the network
+interfaces of deleted VPC functions. Offline, use wait=False: moto deletes at once, and leaves a
+few kinds (ElastiCache, DAX) "deleting" for ever.
 """
 
 from __future__ import annotations
@@ -95,6 +97,10 @@ _TAG_PARAMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("ec2", "CreateRouteTable"): ("TagSpecifications",),
     ("ec2", "CreateLaunchTemplate"): ("TagSpecifications",),
     ("ec2", "RunInstances"): ("TagSpecifications",),
+    ("ec2", "CreateNatGateway"): ("TagSpecifications",),
+    ("ec2", "AllocateAddress"): ("TagSpecifications",),
+    ("ec2", "CreateVpcEndpoint"): ("TagSpecifications",),
+    ("ec2", "CreateNetworkInterface"): ("TagSpecifications",),
     ("autoscaling", "CreateAutoScalingGroup"): ("Tags",),
     ("elbv2", "CreateLoadBalancer"): ("Tags",),
     ("elbv2", "CreateTargetGroup"): ("Tags",),
@@ -105,6 +111,7 @@ _TAG_PARAMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("rds", "CreateDBSubnetGroup"): ("Tags",),
     ("elasticache", "CreateCacheCluster"): ("Tags",),
     ("elasticache", "CreateReplicationGroup"): ("Tags",),
+    ("elasticache", "CreateServerlessCache"): ("Tags",),
     ("elasticache", "CreateCacheSubnetGroup"): ("Tags",),
     ("events", "PutRule"): ("Tags",),
     ("ecs", "CreateCluster"): ("tags",),
@@ -121,6 +128,10 @@ _EC2_RESOURCE_TYPES = {
     "CreateRouteTable": "route-table",
     "CreateLaunchTemplate": "launch-template",
     "RunInstances": "instance",
+    "CreateNatGateway": "natgateway",
+    "AllocateAddress": "elastic-ip",
+    "CreateVpcEndpoint": "vpc-endpoint",
+    "CreateNetworkInterface": "network-interface",
 }
 
 
@@ -370,6 +381,12 @@ _RECORD_SPECS: dict[tuple[str, str], Any] = {
         "launch-template", "r.LaunchTemplate.LaunchTemplateId", "p.LaunchTemplateName"
     ),
     ("ec2", "RunInstances"): _record_instances,
+    ("ec2", "CreateNatGateway"): _rec("nat-gateway", "r.NatGateway.NatGatewayId"),
+    ("ec2", "AllocateAddress"): _rec("elastic-ip", "r.AllocationId", "r.PublicIp"),
+    ("ec2", "CreateVpcEndpoint"): _rec("vpc-endpoint", "r.VpcEndpoint.VpcEndpointId"),
+    ("ec2", "CreateNetworkInterface"): _rec(
+        "network-interface", "r.NetworkInterface.NetworkInterfaceId"
+    ),
     ("autoscaling", "CreateAutoScalingGroup"): _rec("auto-scaling-group", "p.AutoScalingGroupName"),
     ("elbv2", "CreateLoadBalancer"): _rec(
         "load-balancer", "r.LoadBalancers.0.LoadBalancerArn", "p.Name"
@@ -386,6 +403,9 @@ _RECORD_SPECS: dict[tuple[str, str], Any] = {
     ),
     ("rds", "CreateDBSubnetGroup"): _rec("db-subnet-group", "r.DBSubnetGroup.DBSubnetGroupName"),
     ("elasticache", "CreateCacheCluster"): _rec("cache-cluster", "r.CacheCluster.CacheClusterId"),
+    ("elasticache", "CreateServerlessCache"): _rec(
+        "serverless-cache", "r.ServerlessCache.ServerlessCacheName"
+    ),
     ("elasticache", "CreateReplicationGroup"): _rec(
         "replication-group", "r.ReplicationGroup.ReplicationGroupId"
     ),
@@ -686,13 +706,35 @@ _sleep = time.sleep  # replaced in tests
 _monotonic = time.monotonic
 
 
-def _poll(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    """Call `condition` until it is true, backing off from 2 s to 20 s; _NotYet after `timeout`."""
-    deadline = _monotonic() + timeout
+def _say(message: str) -> None:
+    """Tell the learner why a teardown is waiting (replaced in tests)."""
+    print(message, flush=True)
+
+
+_PROGRESS_EVERY_S = 60.0
+
+
+def _poll(
+    condition: Callable[[], bool],
+    timeout: float,
+    what: str,
+    progress: Callable[[float], str] | None = None,
+) -> None:
+    """Call `condition` until it is true, backing off from 2 s to 20 s; _NotYet after `timeout`.
+
+    With `progress`, say `progress(seconds waited)` once a minute while waiting.
+    """
+    start = _monotonic()
+    deadline = start + timeout
+    next_say = start + _PROGRESS_EVERY_S
     delay = 2.0
     while not condition():
-        if _monotonic() + delay > deadline:
+        now = _monotonic()
+        if now + delay > deadline:
             raise _NotYet(f"{what} after {timeout:.0f} s; run the teardown again later")
+        if progress is not None and now >= next_say:
+            _say(progress(now - start))
+            next_say = now + _PROGRESS_EVERY_S
         _sleep(delay)
         delay = min(delay * 1.5, 20.0)
 
@@ -1116,46 +1158,373 @@ def _any(items: list) -> str | None:
     return "exists" if items else None
 
 
-def _del_vpc(run: _Run, r: Resource) -> None:
-    ec2 = run.client("ec2", r.region)
+# --- the network: VPC endpoints, NAT gateways, Elastic IPs, network interfaces, security groups,
+# subnets, route tables, internet gateways, VPCs (in that order, see _KINDS) ------------------------
+
+# AWS Lambda keeps the network interfaces of a function with VpcConfig for up to 20 minutes after
+# the function is deleted (Terraform allows 45), and until then refuses to delete their security
+# groups and subnets.
+_LAMBDA_ENI_TIMEOUT_S = 2700.0
+# How long wait=True retries a DependencyViolation: what AWS removes by itself a little after its
+# owner (a load balancer's network interfaces, a public address unmapped from a VPC).
+_DEPENDENCY_RETRY_S = 300.0
+
+
+def _is_lambda_eni(eni: dict) -> bool:
+    """True for a network interface AWS Lambda manages for functions with VpcConfig."""
+    return (
+        eni.get("InterfaceType") == "lambda"
+        or ":awslambda_" in str(eni.get("RequesterId", ""))
+        or str(eni.get("Description", "")).startswith("AWS Lambda VPC ENI")
+    )
+
+
+def _eni_text(eni: dict) -> str:
+    """A network interface's id and what it serves, for messages."""
+    if _is_lambda_eni(eni):
+        return f"{eni['NetworkInterfaceId']} (AWS Lambda's)"
+    what = eni.get("Description") or eni.get("InterfaceType")
+    return f"{eni['NetworkInterfaceId']} ({what})" if what else eni["NetworkInterfaceId"]
+
+
+def _enis(ec2: BaseClient, name: str, values: list[str]) -> list[dict]:
+    """The network interfaces matching one filter ("group-id", "subnet-id", "vpc-id")."""
+    flt = [{"Name": name, "Values": values}]
+    return list(_paginate(ec2, "describe_network_interfaces", "NetworkInterfaces", Filters=flt))
+
+
+def _retry_dependency(run: _Run, call: Callable[[], Any], what: str) -> None:
+    """Run `call`; with wait=True, retry a DependencyViolation for up to 5 min, then raise it."""
+    last: list[ClientError] = []
+
+    def done() -> bool:
+        try:
+            call()
+        except ClientError as exc:
+            if not run.wait or _code(exc) != "DependencyViolation":
+                raise
+            last[:] = [exc]
+            return False
+        return True
+
+    def progress(seconds: float) -> str:
+        return (
+            f"labbook teardown: {what}: AWS still answers DependencyViolation (something AWS "
+            f"removes by itself is still in it); retrying, {seconds / 60:.0f} min so far, "
+            f"up to {_DEPENDENCY_RETRY_S / 60:.0f}."
+        )
+
     try:
-        ec2.delete_vpc(VpcId=r.id)
-    except ClientError as exc:
-        if _code(exc) != "DependencyViolation":
-            raise
-        flt = [{"Name": "vpc-id", "Values": [r.id]}]
-        inside = [s["SubnetId"] for s in ec2.describe_subnets(Filters=flt)["Subnets"]]
-        inside += [
-            g["GroupId"]
-            for g in ec2.describe_security_groups(Filters=flt)["SecurityGroups"]
-            if g["GroupName"] != "default"
-        ]
-        inside += [
-            n["NetworkInterfaceId"]
-            for n in ec2.describe_network_interfaces(Filters=flt)["NetworkInterfaces"]
-        ]
+        _poll(done, _DEPENDENCY_RETRY_S, what, progress)
+    except _NotYet:
+        raise last[0] from None
+
+
+def _dependency_failed(exc: ClientError, users: list[str], fix: str) -> _Failed:
+    message = exc.response.get("Error", {}).get("Message", "")
+    inside = f" Still using it: {', '.join(users)}." if users else ""
+    return _Failed(f"DependencyViolation: {message}{inside} Fix: {fix}.")
+
+
+_IN_VPC_FIX = (
+    "delete those first (teardown deletes what the lab created; AWS Lambda's network interfaces go "
+    "by themselves up to 20-45 min after their function is deleted), then run the teardown again"
+)
+
+
+def _has_vpc_endpoint_state(ec2: BaseClient, endpoint_id: str) -> str:
+    found = ec2.describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])["VpcEndpoints"]
+    return str(found[0].get("State", "")).lower() if found else "deleted"
+
+
+def _del_vpc_endpoint(run: _Run, r: Resource) -> None:
+    ec2 = run.client("ec2", r.region)
+    if _has_vpc_endpoint_state(ec2, r.id) in ("deleting", "deleted"):
+        return
+    # DeleteVpcEndpoints answers 200 and lists, with their errors, the ones it could not delete.
+    for failed in ec2.delete_vpc_endpoints(VpcEndpointIds=[r.id]).get("Unsuccessful", []):
+        raise ClientError({"Error": failed.get("Error", {})}, "DeleteVpcEndpoints")
+
+
+def _has_vpc_endpoint(run: _Run, r: Resource) -> str | None:
+    state = _has_vpc_endpoint_state(run.client("ec2", r.region), r.id)
+    if state == "deleted":
+        return None
+    return f"deleting: {state}" if state == "deleting" else state
+
+
+def _nat_state(ec2: BaseClient, nat_id: str) -> str:
+    found = ec2.describe_nat_gateways(NatGatewayIds=[nat_id])["NatGateways"]
+    return found[0]["State"] if found else "deleted"
+
+
+def _del_nat_gateway(run: _Run, r: Resource) -> None:
+    # Its Elastic IP and its subnet can go only once it is "deleted" (about a minute): with
+    # wait=True the teardown waits for that before the next rank.
+    ec2 = run.client("ec2", r.region)
+    if _nat_state(ec2, r.id) not in ("deleting", "deleted"):
+        ec2.delete_nat_gateway(NatGatewayId=r.id)
+
+
+def _has_nat_gateway(run: _Run, r: Resource) -> str | None:
+    state = _nat_state(run.client("ec2", r.region), r.id)
+    if state == "deleted":  # AWS lists a deleted NAT gateway for about an hour
+        return None
+    return f"deleting: {state}" if state == "deleting" else state
+
+
+def _nat_using_address(ec2: BaseClient, allocation_id: str) -> dict | None:
+    """The NAT gateway (not deleted) that holds an Elastic IP, if any."""
+    flt = [{"Name": "state", "Values": ["pending", "available", "deleting"]}]
+    for nat in _paginate(ec2, "describe_nat_gateways", "NatGateways", Filter=flt):
+        if any(a.get("AllocationId") == allocation_id for a in nat.get("NatGatewayAddresses", [])):
+            return nat
+    return None
+
+
+def _del_elastic_ip(run: _Run, r: Resource) -> None:
+    ec2 = run.client("ec2", r.region)
+    nat = _nat_using_address(ec2, r.id)
+    if nat is not None:
+        nat_id, state = nat["NatGatewayId"], nat["State"]
+        if state != "deleting":
+            raise _Failed(
+                f"NAT gateway {nat_id} ({state}) still uses this Elastic IP, and AWS frees it only "
+                f"once the NAT gateway is deleted. Fix: delete NAT gateway {nat_id} (teardown does "
+                "when the lab created it), then run the teardown again."
+            )
+        if not run.wait:
+            raise _NotYet(
+                f"NAT gateway {nat_id}, which uses it, is still being deleted (about a minute) and "
+                "AWS frees the address only then: run the teardown again later, or with wait=True"
+            )
+        _poll(
+            lambda: _nat_state(ec2, nat_id) == "deleted",
+            900,
+            f"NAT gateway {nat_id} still being deleted",
+        )
+    address = ec2.describe_addresses(AllocationIds=[r.id])["Addresses"][0]
+    if address.get("AssociationId"):  # on an instance or a network interface: free it first
+        _ignore_missing(ec2.disassociate_address, AssociationId=address["AssociationId"])
+    ec2.release_address(AllocationId=r.id)
+
+
+def _has_elastic_ip(run: _Run, r: Resource) -> str | None:
+    # gone when DescribeAddresses no longer lists it (InvalidAllocationID.NotFound)
+    return _any(run.client("ec2", r.region).describe_addresses(AllocationIds=[r.id])["Addresses"])
+
+
+def _del_network_interface(run: _Run, r: Resource) -> None:
+    """Delete a network interface the lab created; never one AWS manages (AWS refuses anyway)."""
+    ec2 = run.client("ec2", r.region)
+
+    def current() -> dict:
+        return ec2.describe_network_interfaces(NetworkInterfaceIds=[r.id])["NetworkInterfaces"][0]
+
+    eni = current()
+    if eni.get("RequesterManaged") or _is_lambda_eni(eni):
         raise _Failed(
-            f"DependencyViolation: the VPC still contains {', '.join(inside) or 'resources'}; "
-            "delete those (or run the teardown again with wait=True) and retry"
-        ) from exc
+            f"{_eni_text(eni)} is managed by AWS (requester {eni.get('RequesterId', '?')}), which "
+            "refuses to delete it by hand and deletes it once what it serves is gone (a Lambda "
+            "function's: up to 20-45 min after the function). Fix: run the teardown again later."
+        )
+    if eni.get("Status") == "in-use" and run.wait:  # an instance terminated moments ago lets go
+        try:
+            _poll(lambda: current().get("Status") != "in-use", _DEPENDENCY_RETRY_S, "attached")
+        except _NotYet:
+            pass
+        eni = current()
+    if eni.get("Status") == "in-use":
+        att = eni.get("Attachment") or {}
+        holder = att.get("InstanceId") or f"account {att.get('InstanceOwnerId', '?')}"
+        raise _Failed(
+            f"it is attached to {holder} (attachment {att.get('AttachmentId', '?')}). Fix: detach "
+            "it (DetachNetworkInterface) or terminate that instance, then run the teardown again."
+        )
+    ec2.delete_network_interface(NetworkInterfaceId=r.id)
 
 
-def _has_vpc(run: _Run, r: Resource) -> str | None:
-    return _any(run.client("ec2", r.region).describe_vpcs(VpcIds=[r.id])["Vpcs"])
+def _has_network_interface(run: _Run, r: Resource) -> str | None:
+    ec2 = run.client("ec2", r.region)
+    return _any(ec2.describe_network_interfaces(NetworkInterfaceIds=[r.id])["NetworkInterfaces"])
 
 
-def _has_subnet(run: _Run, r: Resource) -> str | None:
-    return _any(run.client("ec2", r.region).describe_subnets(SubnetIds=[r.id])["Subnets"])
+def _rules_naming(perms: list[dict], ids: set[str]) -> list[dict]:
+    """The part of `perms` (IpPermissions) that names one of the security groups `ids`."""
+    out = []
+    for perm in perms:
+        pairs = [
+            {"GroupId": pair["GroupId"]}
+            for pair in perm.get("UserIdGroupPairs", [])
+            if pair.get("GroupId") in ids
+        ]
+        if pairs:
+            rule = {k: perm[k] for k in ("IpProtocol", "FromPort", "ToPort") if k in perm}
+            out.append({**rule, "UserIdGroupPairs": pairs})
+    return out
+
+
+def _revoke_cross_references(run: _Run, groups: list[Resource]) -> dict[Resource, str]:
+    """Revoke the rules (in or out) by which the groups being deleted name each other: AWS
+    refuses to delete a security group that another group's rule names."""
+    for region in sorted({r.region for r in groups}):
+        ec2 = run.client("ec2", region)
+        ids = {r.id for r in groups if r.region == region}
+        flt = [{"Name": "group-id", "Values": sorted(ids)}]
+        for group in _paginate(ec2, "describe_security_groups", "SecurityGroups", Filters=flt):
+            others = ids - {group["GroupId"]}  # a group naming itself does not block anything
+            for key, revoke in (
+                ("IpPermissions", ec2.revoke_security_group_ingress),
+                ("IpPermissionsEgress", ec2.revoke_security_group_egress),
+            ):
+                perms = _rules_naming(group.get(key, []), others)
+                if perms:
+                    _ignore_missing(revoke, GroupId=group["GroupId"], IpPermissions=perms)
+    return {}
+
+
+# security groups and subnets: the filter that finds the network interfaces in them
+_ENI_FILTER = {"security-group": "group-id", "subnet": "subnet-id"}
+
+
+def _eni_in(eni: dict, r: Resource) -> bool:
+    if r.kind == "subnet":
+        return eni.get("SubnetId") == r.id
+    return any(g.get("GroupId") == r.id for g in eni.get("Groups", []))
+
+
+def _functions_using(run: _Run, region: str, resources: list[Resource]) -> dict[Resource, list]:
+    """The Lambda functions whose VpcConfig still names each security group or subnet."""
+    users: dict[Resource, list[str]] = {}
+    try:
+        functions = list(_paginate(run.client("lambda", region), "list_functions", "Functions"))
+    except (ClientError, BotoCoreError, NotImplementedError):
+        return users  # cannot tell: wait for the network interfaces all the same
+    for fn in functions:
+        config = fn.get("VpcConfig") or {}
+        named = {*(config.get("SecurityGroupIds") or []), *(config.get("SubnetIds") or [])}
+        for r in resources:
+            if r.id in named:
+                users.setdefault(r, []).append(fn["FunctionName"])
+    return users
+
+
+def _lambda_enis_in(ec2: BaseClient, resources: list[Resource]) -> dict[Resource, list[str]]:
+    """The Lambda-managed network interfaces still in each security group or subnet."""
+    found: dict[Resource, list[str]] = {}
+    for kind, name in _ENI_FILTER.items():
+        mine = [r for r in resources if r.kind == kind]
+        if not mine:
+            continue
+        for eni in _enis(ec2, name, [r.id for r in mine]):
+            if _is_lambda_eni(eni):
+                for r in mine:
+                    if _eni_in(eni, r):
+                        found.setdefault(r, []).append(eni["NetworkInterfaceId"])
+    return found
+
+
+def _lambda_wait_text(left: dict[Resource, list[str]], seconds: float) -> str:
+    enis = sorted({e for ids in left.values() for e in ids})
+    where = ", ".join(f"{r.kind} {r.id}" for r in left)
+    so_far = f"{seconds / 60:.0f} min so far" if seconds else "Checking until they are gone"
+    return (
+        f"labbook teardown: waiting for AWS Lambda to release {len(enis)} network interface(s) "
+        f"({', '.join(enis)}) in {where}. Lambda keeps them for up to 20 min (at times 45) after "
+        "a function with VpcConfig is deleted, and AWS refuses to delete a security group or "
+        f"subnet they are in. {so_far}; giving up after {_LAMBDA_ENI_TIMEOUT_S / 60:.0f} min."
+    )
+
+
+def _await_lambda_enis(run: _Run, resources: list[Resource]) -> dict[Resource, str]:
+    """Before security groups or subnets are deleted: wait (wait=True) until AWS Lambda has
+    released the network interfaces of deleted functions in them; return those still held, why."""
+    held: dict[Resource, str] = {}
+    for region in sorted({r.region for r in resources}):
+        here = [r for r in resources if r.region == region]
+        for r, names in _functions_using(run, region, here).items():
+            held[r] = (
+                f"Lambda function {', '.join(names)} still uses this {r.kind} (VpcConfig), so "
+                f"its network interfaces stay: delete the function, or update its VpcConfig "
+                f"without this {r.kind}, then run the teardown again"
+            )
+        left = _lambda_enis_left(run, region, [r for r in here if r not in held])
+        for r, enis in left.items():
+            waited = (
+                f"after {_LAMBDA_ENI_TIMEOUT_S / 60:.0f} min of waiting"
+                if run.wait
+                else "(it releases them up to 20-45 min after the function is deleted)"
+            )
+            later = "later" if run.wait else "later, or with wait=True"
+            held[r] = (
+                f"AWS Lambda still holds its network interface(s) {', '.join(enis)} in this "
+                f"{r.kind} {waited}, and AWS refuses to delete the {r.kind} until they are gone: "
+                f"run the teardown again {later}"
+            )
+    return held
+
+
+def _lambda_enis_left(
+    run: _Run, region: str, resources: list[Resource]
+) -> dict[Resource, list[str]]:
+    """Lambda's network interfaces in `resources` once they are gone, or the wait gave up."""
+    if not resources:
+        return {}
+    ec2 = run.client("ec2", region)
+    left = _lambda_enis_in(ec2, resources)
+    if not left or not run.wait:
+        return left
+    _say(_lambda_wait_text(left, 0))
+    start = _monotonic()
+
+    def released() -> bool:
+        left.clear()
+        left.update(_lambda_enis_in(ec2, resources))
+        return not left
+
+    try:
+        _poll(
+            released,
+            _LAMBDA_ENI_TIMEOUT_S,
+            "AWS Lambda's network interfaces still there",
+            lambda seconds: _lambda_wait_text(left, seconds),
+        )
+    except _NotYet:
+        return left
+    _say(
+        "labbook teardown: AWS Lambda released its network interfaces after "
+        f"{(_monotonic() - start) / 60:.0f} min; deleting the security groups and subnets."
+    )
+    return left
+
+
+def _security_group_users(ec2: BaseClient, group_id: str) -> list[str]:
+    """What still uses a security group: network interfaces, and other groups' rules."""
+    users = [_eni_text(n) for n in _enis(ec2, "group-id", [group_id])]
+    for flt in ("ip-permission.group-id", "egress.ip-permission.group-id"):
+        try:
+            groups = ec2.describe_security_groups(Filters=[{"Name": flt, "Values": [group_id]}])
+        except Exception:  # best effort: a filter moto lacks, a permission
+            continue
+        users += [
+            f"a rule of {g['GroupId']} ({g.get('GroupName', '')})"
+            for g in groups["SecurityGroups"]
+            if g["GroupId"] != group_id
+        ]
+    return list(dict.fromkeys(users))
 
 
 def _del_security_group(run: _Run, r: Resource) -> None:
+    # Before any group goes, _revoke_cross_references and _await_lambda_enis ran (_Kind.before).
     ec2 = run.client("ec2", r.region)
-    group = ec2.describe_security_groups(GroupIds=[r.id])["SecurityGroups"][0]
-    # Rules that name other groups block deleting those groups: drop them first.
-    ingress = [p for p in group.get("IpPermissions", []) if p.get("UserIdGroupPairs")]
-    if ingress:
-        _ignore_missing(ec2.revoke_security_group_ingress, GroupId=r.id, IpPermissions=ingress)
-    ec2.delete_security_group(GroupId=r.id)
+    try:
+        _retry_dependency(
+            run, lambda: ec2.delete_security_group(GroupId=r.id), f"security group {r.id}"
+        )
+    except ClientError as exc:
+        if _code(exc) != "DependencyViolation":
+            raise
+        raise _dependency_failed(exc, _security_group_users(ec2, r.id), _IN_VPC_FIX) from exc
 
 
 def _has_security_group(run: _Run, r: Resource) -> str | None:
@@ -1163,12 +1532,108 @@ def _has_security_group(run: _Run, r: Resource) -> str | None:
     return _any(ec2.describe_security_groups(GroupIds=[r.id])["SecurityGroups"])
 
 
+def _del_subnet(run: _Run, r: Resource) -> None:
+    ec2 = run.client("ec2", r.region)
+    try:
+        _retry_dependency(run, lambda: ec2.delete_subnet(SubnetId=r.id), f"subnet {r.id}")
+    except ClientError as exc:
+        if _code(exc) != "DependencyViolation":
+            raise
+        users = [_eni_text(n) for n in _enis(ec2, "subnet-id", [r.id])]
+        flt = [{"Name": "subnet-id", "Values": [r.id]}]
+        users += [
+            f"NAT gateway {n['NatGatewayId']} ({n['State']})"
+            for n in _paginate(ec2, "describe_nat_gateways", "NatGateways", Filter=flt)
+            if n["State"] != "deleted"
+        ]
+        raise _dependency_failed(exc, users, _IN_VPC_FIX) from exc
+
+
+def _has_subnet(run: _Run, r: Resource) -> str | None:
+    return _any(run.client("ec2", r.region).describe_subnets(SubnetIds=[r.id])["Subnets"])
+
+
+def _vpcs_own_table(ec2: BaseClient, table: dict) -> str | None:
+    """The route table AWS made with the VPC, once the lab made its own table the main one: the
+    VPC's only other table, with no association and no tag."""
+    flt = [{"Name": "vpc-id", "Values": [table["VpcId"]]}]
+    spare = [
+        t["RouteTableId"]
+        for t in ec2.describe_route_tables(Filters=flt)["RouteTables"]
+        if t["RouteTableId"] != table["RouteTableId"]
+        and not t.get("Associations")
+        and not t.get("Tags")
+    ]
+    return spare[0] if len(spare) == 1 else None
+
+
+def _del_route_table(run: _Run, r: Resource) -> None:
+    """Drop the table's subnet and gateway associations, then the table (its routes go with it).
+
+    A lab table made the VPC's main one first hands "main" back to the table AWS made with the
+    VPC (AWS deletes a main table only with its VPC, and a VPC only without other tables)."""
+    ec2 = run.client("ec2", r.region)
+    table = ec2.describe_route_tables(RouteTableIds=[r.id])["RouteTables"][0]
+    associations = table.get("Associations", [])
+    main = next((a for a in associations if a.get("Main")), None)
+    if main is not None:
+        spare = _vpcs_own_table(ec2, table)
+        if spare is None:
+            raise _NotYet(
+                f"it is the main route table of {table['VpcId']}: AWS deletes it with the VPC, "
+                "never on its own (make another table the main one to delete it alone)"
+            )
+        ec2.replace_route_table_association(
+            AssociationId=main["RouteTableAssociationId"], RouteTableId=spare
+        )
+        associations = [a for a in associations if a is not main]
+    for assoc in associations:
+        if assoc.get("AssociationState", {}).get("State") in ("disassociating", "disassociated"):
+            continue
+        _ignore_missing(
+            ec2.disassociate_route_table, AssociationId=assoc["RouteTableAssociationId"]
+        )
+    ec2.delete_route_table(RouteTableId=r.id)
+
+
+def _has_route_table(run: _Run, r: Resource) -> str | None:
+    ec2 = run.client("ec2", r.region)
+    return _any(ec2.describe_route_tables(RouteTableIds=[r.id])["RouteTables"])
+
+
 def _del_internet_gateway(run: _Run, r: Resource) -> None:
+    """Detach the gateway from its VPC, then delete it (AWS refuses to delete it attached)."""
     ec2 = run.client("ec2", r.region)
     igw = ec2.describe_internet_gateways(InternetGatewayIds=[r.id])["InternetGateways"][0]
     for att in igw.get("Attachments", []):
-        ec2.detach_internet_gateway(InternetGatewayId=r.id, VpcId=att["VpcId"])
-    ec2.delete_internet_gateway(InternetGatewayId=r.id)
+        if att.get("State") == "detached":
+            continue
+        vpc = att["VpcId"]
+
+        def detach(vpc: str = vpc) -> None:
+            try:
+                ec2.detach_internet_gateway(InternetGatewayId=r.id, VpcId=vpc)
+            except ClientError as exc:
+                if _code(exc) != "Gateway.NotAttached" and not _not_found(exc):
+                    raise
+
+        try:
+            _retry_dependency(run, detach, f"internet gateway {r.id} (detaching from {vpc})")
+        except ClientError as exc:
+            if _code(exc) != "DependencyViolation":
+                raise
+            raise _dependency_failed(
+                exc,
+                [],
+                f"VPC {vpc} still has public addresses mapped (Elastic IPs, a NAT gateway, "
+                "instances or load balancers with public IPs): release or delete them (teardown "
+                "does for what the lab created), then run the teardown again",
+            ) from exc
+    _retry_dependency(
+        run,
+        lambda: ec2.delete_internet_gateway(InternetGatewayId=r.id),
+        f"internet gateway {r.id}",
+    )
 
 
 def _has_internet_gateway(run: _Run, r: Resource) -> str | None:
@@ -1176,18 +1641,53 @@ def _has_internet_gateway(run: _Run, r: Resource) -> str | None:
     return _any(ec2.describe_internet_gateways(InternetGatewayIds=[r.id])["InternetGateways"])
 
 
-def _del_route_table(run: _Run, r: Resource) -> None:
-    ec2 = run.client("ec2", r.region)
-    table = ec2.describe_route_tables(RouteTableIds=[r.id])["RouteTables"][0]
-    for assoc in table.get("Associations", []):
-        if not assoc.get("Main"):
-            ec2.disassociate_route_table(AssociationId=assoc["RouteTableAssociationId"])
-    ec2.delete_route_table(RouteTableId=r.id)
+def _vpc_contents(ec2: BaseClient, vpc_id: str) -> list[str]:
+    """What is still in a VPC, for the message when AWS refuses to delete it."""
+    flt = [{"Name": "vpc-id", "Values": [vpc_id]}]
+    inside = [s["SubnetId"] for s in ec2.describe_subnets(Filters=flt)["Subnets"]]
+    inside += [
+        g["GroupId"]
+        for g in ec2.describe_security_groups(Filters=flt)["SecurityGroups"]
+        if g["GroupName"] != "default"
+    ]
+    inside += [_eni_text(n) for n in _enis(ec2, "vpc-id", [vpc_id])]
+    inside += [
+        n["NatGatewayId"]
+        for n in _paginate(ec2, "describe_nat_gateways", "NatGateways", Filter=flt)
+        if n["State"] != "deleted"
+    ]
+    inside += [
+        e["VpcEndpointId"]
+        for e in _paginate(ec2, "describe_vpc_endpoints", "VpcEndpoints", Filters=flt)
+        if str(e.get("State", "")).lower() != "deleted"
+    ]
+    attached = [{"Name": "attachment.vpc-id", "Values": [vpc_id]}]
+    inside += [
+        g["InternetGatewayId"]
+        for g in ec2.describe_internet_gateways(Filters=attached)["InternetGateways"]
+    ]
+    return inside
 
 
-def _has_route_table(run: _Run, r: Resource) -> str | None:
+def _del_vpc(run: _Run, r: Resource) -> None:
     ec2 = run.client("ec2", r.region)
-    return _any(ec2.describe_route_tables(RouteTableIds=[r.id])["RouteTables"])
+    try:
+        ec2.delete_vpc(VpcId=r.id)
+    except ClientError as exc:
+        if _code(exc) != "DependencyViolation":
+            raise
+        try:
+            inside = _vpc_contents(ec2, r.id)
+        except Exception:  # the message is best effort; the error itself is what matters
+            inside = []
+        raise _Failed(
+            f"DependencyViolation: the VPC still contains {', '.join(inside) or 'resources'}; "
+            f"{_IN_VPC_FIX} (with wait=True the teardown waits for what AWS removes by itself)"
+        ) from exc
+
+
+def _has_vpc(run: _Run, r: Resource) -> str | None:
+    return _any(run.client("ec2", r.region).describe_vpcs(VpcIds=[r.id])["Vpcs"])
 
 
 def _has_launch_template(run: _Run, r: Resource) -> str | None:
@@ -1344,6 +1844,12 @@ def _has_replication_group(run: _Run, r: Resource) -> str | None:
     return f"deleting: {group['Status']}" if group["Status"] == "deleting" else group["Status"]
 
 
+def _has_serverless_cache(run: _Run, r: Resource) -> str | None:
+    ec = run.client("elasticache", r.region)
+    cache = ec.describe_serverless_caches(ServerlessCacheName=r.id)["ServerlessCaches"][0]
+    return f"deleting: {cache['Status']}" if cache["Status"] == "deleting" else cache["Status"]
+
+
 def _del_hosted_zone(run: _Run, r: Resource) -> None:
     r53 = run.client("route53", r.region)
     zone_name = r53.get_hosted_zone(Id=r.id)["HostedZone"]["Name"]
@@ -1421,12 +1927,18 @@ def _has_task_definition(run: _Run, r: Resource) -> str | None:
     return None if status in ("INACTIVE", "DELETE_IN_PROGRESS") else status
 
 
+# Runs once over all the resources of one kind about to be deleted (one rank), before any of them
+# is; returns those that must not be deleted now, with why (they are then reported as left).
+Prepare = Callable[[_Run, list[Resource]], dict[Resource, str]]
+
+
 @dataclass(frozen=True)
 class _Kind:
     rank: int  # lower is deleted first: dependants before what they depend on
     delete: Callable[[_Run, Resource], None]
     state: Callable[[_Run, Resource], str | None]
     timeout: float = 900.0  # how long wait=True waits for the resource to disappear
+    before: tuple[Prepare, ...] = ()
 
 
 def _fill(value: Any, r: Resource) -> Any:
@@ -1520,6 +2032,12 @@ _KINDS: dict[tuple[str, str], _Kind] = {
             ReplicationGroupId="{id}",
         ),
         _has_replication_group,
+        1800,
+    ),
+    ("elasticache", "serverless-cache"): _Kind(
+        1,
+        _simple("elasticache", "delete_serverless_cache", ServerlessCacheName="{id}"),
+        _has_serverless_cache,
         1800,
     ),
     ("efs", "mount-target"): _Kind(
@@ -1649,19 +2167,31 @@ _KINDS: dict[tuple[str, str], _Kind] = {
         _simple("elasticache", "delete_cache_subnet_group", CacheSubnetGroupName="{id}"),
         _getter("elasticache", "describe_cache_subnet_groups", "CacheSubnetGroupName"),
     ),
-    # rank 4-6: the network, innermost first
-    ("ec2", "security-group"): _Kind(4, _del_security_group, _has_security_group),
-    ("ec2", "internet-gateway"): _Kind(4, _del_internet_gateway, _has_internet_gateway),
-    ("ec2", "route-table"): _Kind(4, _del_route_table, _has_route_table),
-    ("ec2", "subnet"): _Kind(5, _simple("ec2", "delete_subnet", SubnetId="{id}"), _has_subnet),
-    ("ec2", "vpc"): _Kind(6, _del_vpc, _has_vpc),
-    # rank 7: identities, last, so nothing still running loses its permissions mid-teardown
-    ("iam", "role"): _Kind(7, _del_role, _getter("iam", "get_role", "RoleName")),
-    ("iam", "policy"): _Kind(7, _del_policy, _getter("iam", "get_policy", "PolicyArn")),
-    ("iam", "user"): _Kind(7, _del_user, _getter("iam", "get_user", "UserName")),
-    ("iam", "instance-profile"): _Kind(
-        6, _del_instance_profile, _getter("iam", "get_instance_profile", "InstanceProfileName")
+    # rank 4-12: the network, in the order AWS accepts. Endpoints and NAT gateways first (with
+    # wait=True, until they are gone: a NAT gateway holds its Elastic IP and its subnet until its
+    # State is "deleted"), then addresses and interfaces, then, once AWS Lambda has released the
+    # interfaces of deleted functions, security groups and subnets, then routing, then the VPC.
+    ("ec2", "vpc-endpoint"): _Kind(4, _del_vpc_endpoint, _has_vpc_endpoint),
+    ("ec2", "nat-gateway"): _Kind(5, _del_nat_gateway, _has_nat_gateway),
+    ("ec2", "elastic-ip"): _Kind(6, _del_elastic_ip, _has_elastic_ip),
+    ("ec2", "network-interface"): _Kind(7, _del_network_interface, _has_network_interface),
+    ("ec2", "security-group"): _Kind(
+        8,
+        _del_security_group,
+        _has_security_group,
+        before=(_revoke_cross_references, _await_lambda_enis),
     ),
+    ("ec2", "subnet"): _Kind(9, _del_subnet, _has_subnet, before=(_await_lambda_enis,)),
+    ("ec2", "route-table"): _Kind(10, _del_route_table, _has_route_table),
+    ("ec2", "internet-gateway"): _Kind(11, _del_internet_gateway, _has_internet_gateway),
+    ("ec2", "vpc"): _Kind(12, _del_vpc, _has_vpc),
+    ("iam", "instance-profile"): _Kind(
+        12, _del_instance_profile, _getter("iam", "get_instance_profile", "InstanceProfileName")
+    ),
+    # rank 13: identities, last, so nothing still running loses its permissions mid-teardown
+    ("iam", "role"): _Kind(13, _del_role, _getter("iam", "get_role", "RoleName")),
+    ("iam", "policy"): _Kind(13, _del_policy, _getter("iam", "get_policy", "PolicyArn")),
+    ("iam", "user"): _Kind(13, _del_user, _getter("iam", "get_user", "UserName")),
 }
 
 
@@ -1783,7 +2313,17 @@ _TAG_READERS: dict[tuple[str, str], Callable[[_Run, Resource], Any]] = {
     ),
     **{
         ("ec2", kind): _ec2_tags
-        for kind in ("vpc", "subnet", "security-group", "internet-gateway", "route-table")
+        for kind in (
+            "vpc",
+            "subnet",
+            "security-group",
+            "internet-gateway",
+            "route-table",
+            "nat-gateway",
+            "elastic-ip",
+            "vpc-endpoint",
+            "network-interface",
+        )
     },
     ("ec2", "launch-template"): _ec2_tags,
     ("ec2", "instance"): _ec2_tags,
@@ -1809,6 +2349,9 @@ _TAG_READERS: dict[tuple[str, str], Callable[[_Run, Resource], Any]] = {
     ),
     ("elasticache", "replication-group"): _elasticache_tags(
         "describe_replication_groups", "ReplicationGroups", "ReplicationGroupId"
+    ),
+    ("elasticache", "serverless-cache"): _elasticache_tags(
+        "describe_serverless_caches", "ServerlessCaches", "ServerlessCacheName"
     ),
     ("dax", "cluster"): _tags_via_arn(
         "dax",
@@ -2035,6 +2578,26 @@ def _delete(run: _Run, r: Resource, report: TeardownReport) -> None:
             report.errors.append((r, _error_text(exc)))
 
 
+def _prepare(run: _Run, group: list[Resource]) -> dict[Resource, str]:
+    """Run the kinds' `before` steps over one rank; return what must not be deleted now, and why."""
+    steps: dict[Prepare, list[Resource]] = {}
+    for r in group:
+        kind = _KINDS.get((r.service, r.kind))
+        for step in kind.before if kind else ():
+            steps.setdefault(step, []).append(r)
+    held: dict[Resource, str] = {}
+    for step, resources in steps.items():
+        try:
+            held.update(step(run, resources))
+        except Exception as exc:  # never stop the teardown: the deletes report what blocks them
+            warnings.warn(
+                f"labbook teardown: could not prepare {', '.join(map(str, resources))} for "
+                f"deletion ({_error_text(exc)})",
+                stacklevel=3,
+            )
+    return held
+
+
 def _wait_gone(run: _Run, group: list[Resource], report: TeardownReport) -> None:
     """Poll until every resource of `group` deleted in this run is gone (real AWS is async)."""
     for r in group:
@@ -2107,8 +2670,12 @@ def teardown(
         ordered = owned
     for rank in sorted({_rank(r) for r in ordered}):
         group = [r for r in ordered if _rank(r) == rank]
+        held = _prepare(run, group)
         for r in group:
-            _delete(run, r, report)
+            if r in held:
+                report.notes[r] = held[r]
+            else:
+                _delete(run, r, report)
         if wait:  # on AWS, dependants must really be gone before what they used can go
             _wait_gone(run, group, report)
     errored = {r for r, _ in report.errors}
@@ -2195,6 +2762,10 @@ _EC2_ARN_KINDS = {
     "route-table": "route-table",
     "instance": "instance",
     "launch-template": "launch-template",
+    "natgateway": "nat-gateway",
+    "elastic-ip": "elastic-ip",
+    "vpc-endpoint": "vpc-endpoint",
+    "network-interface": "network-interface",
 }
 _RDS_ARN_KINDS = {
     "cluster": "db-cluster",
@@ -2204,6 +2775,7 @@ _RDS_ARN_KINDS = {
 }
 _ELASTICACHE_ARN_KINDS = {
     "cluster": "cache-cluster",
+    "serverlesscache": "serverless-cache",
     "replicationgroup": "replication-group",
     "subnetgroup": "cache-subnet-group",
 }
@@ -2623,19 +3195,35 @@ _EC2_LISTS = (
     ("describe_internet_gateways", "InternetGateways", "InternetGatewayId", "internet-gateway"),
     ("describe_route_tables", "RouteTables", "RouteTableId", "route-table"),
     ("describe_launch_templates", "LaunchTemplates", "LaunchTemplateId", "launch-template"),
+    ("describe_nat_gateways", "NatGateways", "NatGatewayId", "nat-gateway"),
+    ("describe_addresses", "Addresses", "AllocationId", "elastic-ip"),
+    ("describe_vpc_endpoints", "VpcEndpoints", "VpcEndpointId", "vpc-endpoint"),
+    ("describe_network_interfaces", "NetworkInterfaces", "NetworkInterfaceId", "network-interface"),
 )
+
+
+def _ec2_listed_gone(kind: str, item: dict) -> bool:
+    """An item EC2 still lists that is no longer there to delete, or not the lab's to delete."""
+    if item.get("GroupName") == "default" or item.get("IsDefault"):
+        return True  # the VPC's default security group, the default VPC: they go with the VPC
+    if str(item.get("State", "")).lower() == "deleted":
+        return True  # NAT gateways and VPC endpoints are listed for a while after deletion
+    if kind == "network-interface" and (item.get("RequesterManaged") or _is_lambda_eni(item)):
+        return True  # AWS manages it (Lambda, NAT gateway, endpoint...) and deletes it itself
+    return False
 
 
 def _list_ec2(run: _Run, region: str, match: _Match) -> Iterator[Resource]:
     ec2 = run.client("ec2", region)
     for op, key, id_key, kind in _EC2_LISTS:
         for item in _paginate(ec2, op, key):
-            if item.get("GroupName") == "default" or item.get("IsDefault"):
+            if _ec2_listed_gone(kind, item) or not item.get(id_key):
                 continue
-            tags = _tag_dict(item.get("Tags", []))
+            tags = _tag_dict(item.get("Tags") or item.get("TagSet") or [])
             name = tags.get("Name") or item.get("GroupName") or item.get("LaunchTemplateName")
             if match(name, tags):
-                yield Resource("ec2", kind, item[id_key], region, label=name)
+                label = name or item.get("PublicIp")
+                yield Resource("ec2", kind, item[id_key], region, label=label)
     for reservation in _paginate(ec2, "describe_instances", "Reservations"):
         for inst in reservation["Instances"]:
             tags = _tag_dict(inst.get("Tags", []))

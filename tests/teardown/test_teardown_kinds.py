@@ -378,16 +378,13 @@ def create_security_group(c: Factory) -> None:
         "GroupId"
     ]
     db = ec2.create_security_group(GroupName=f"{PREFIX}db", Description="db", VpcId=vpc)["GroupId"]
+    postgres = {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432}
+    # the groups name each other: web may reach db, db accepts web
     ec2.authorize_security_group_ingress(
-        GroupId=db,
-        IpPermissions=[
-            {
-                "IpProtocol": "tcp",
-                "FromPort": 5432,
-                "ToPort": 5432,
-                "UserIdGroupPairs": [{"GroupId": web}],
-            }
-        ],
+        GroupId=db, IpPermissions=[{**postgres, "UserIdGroupPairs": [{"GroupId": web}]}]
+    )
+    ec2.authorize_security_group_egress(
+        GroupId=web, IpPermissions=[{**postgres, "UserIdGroupPairs": [{"GroupId": db}]}]
     )
 
 
@@ -401,6 +398,87 @@ def create_route_table(c: Factory) -> None:
     vpc, subnets = make_vpc(c)
     table = c("ec2").create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
     c("ec2").associate_route_table(RouteTableId=table, SubnetId=subnets[0])
+
+
+def create_routes(c: Factory) -> None:
+    """A public route table (default route to an internet gateway) and a private one (to a NAT
+    gateway), each associated with a subnet."""
+    create_nat_gateway(c)
+
+
+def create_nat_gateway(c: Factory) -> dict[str, str]:
+    """A VPC with a public subnet (route to an internet gateway) holding a NAT gateway with an
+    Elastic IP, and a private subnet routing to the NAT gateway; returns the ids."""
+    vpc, (public, private) = make_vpc(c)
+    ec2 = c("ec2")
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    public_rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=public_rt, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    ec2.associate_route_table(RouteTableId=public_rt, SubnetId=public)
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=public, AllocationId=eip)["NatGateway"]["NatGatewayId"]
+    private_rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=private_rt, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+    ec2.associate_route_table(RouteTableId=private_rt, SubnetId=private)
+    return {
+        "vpc": vpc,
+        "public": public,
+        "private": private,
+        "igw": igw,
+        "eip": eip,
+        "nat": nat,
+        "public_rt": public_rt,
+        "private_rt": private_rt,
+    }
+
+
+def create_gateway_endpoint(c: Factory) -> None:
+    vpc, _ = make_vpc(c)
+    table = c("ec2").create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    c("ec2").create_vpc_endpoint(
+        VpcId=vpc,
+        VpcEndpointType="Gateway",
+        ServiceName=f"com.amazonaws.{REGION}.s3",
+        RouteTableIds=[table],
+    )
+
+
+def create_interface_endpoint(c: Factory) -> None:
+    vpc, subnets = make_vpc(c)
+    group = c("ec2").create_security_group(
+        GroupName=f"{PREFIX}endpoint", Description="HTTPS from the functions", VpcId=vpc
+    )["GroupId"]
+    c("ec2").create_vpc_endpoint(
+        VpcId=vpc,
+        VpcEndpointType="Interface",
+        ServiceName=f"com.amazonaws.{REGION}.secretsmanager",
+        SubnetIds=subnets,
+        SecurityGroupIds=[group],
+        PrivateDnsEnabled=True,
+    )
+
+
+def create_network_interface(c: Factory) -> str:
+    vpc, subnets = make_vpc(c)
+    group = c("ec2").create_security_group(GroupName=f"{PREFIX}eni", Description="eni", VpcId=vpc)[
+        "GroupId"
+    ]
+    return c("ec2").create_network_interface(
+        SubnetId=subnets[0], Groups=[group], Description="a lab's own interface"
+    )["NetworkInterface"]["NetworkInterfaceId"]
+
+
+def create_address_on_interface(c: Factory) -> None:
+    """An Elastic IP associated with a network interface: released only once disassociated."""
+    eni = create_network_interface(c)
+    vpc = c("ec2").describe_network_interfaces(NetworkInterfaceIds=[eni])["NetworkInterfaces"][0][
+        "VpcId"
+    ]
+    igw = c("ec2").create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    c("ec2").attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    eip = c("ec2").allocate_address(Domain="vpc")["AllocationId"]
+    c("ec2").associate_address(AllocationId=eip, NetworkInterfaceId=eni)
 
 
 def create_launch_template(c: Factory) -> None:
@@ -581,6 +659,17 @@ def create_kinesis(c: Factory) -> None:
 
 def _ec2_gone(op: str, key: str, id_key: str) -> Callable[[Factory, Resource], bool]:
     return lambda c, r: r.id not in [i[id_key] for i in getattr(c("ec2", r.region), op)()[key]]
+
+
+def _nat_gone(c: Factory, r: Resource) -> bool:
+    """AWS lists a deleted NAT gateway for about an hour, in State "deleted"."""
+    nats = c("ec2", r.region).describe_nat_gateways(NatGatewayIds=[r.id])["NatGateways"]
+    return all(n["State"] == "deleted" for n in nats)
+
+
+def _endpoint_gone(c: Factory, r: Resource) -> bool:
+    endpoints = c("ec2", r.region).describe_vpc_endpoints()["VpcEndpoints"]
+    return all(e["State"] == "deleted" for e in endpoints if e["VpcEndpointId"] == r.id)
 
 
 def _ec2_tags(c: Factory, r: Resource) -> Any:
@@ -987,6 +1076,62 @@ CASES = [
         "route-table",
         create_route_table,
         gone=_ec2_gone("describe_route_tables", "RouteTables", "RouteTableId"),
+        tags=_ec2_tags,
+    ),
+    Case(
+        "ec2-route-table-with-routes",
+        "ec2",
+        "route-table",
+        create_routes,
+        gone=_ec2_gone("describe_route_tables", "RouteTables", "RouteTableId"),
+        tags=_ec2_tags,
+    ),
+    Case(
+        "ec2-nat-gateway",
+        "ec2",
+        "nat-gateway",
+        create_nat_gateway,
+        gone=_nat_gone,
+        tags=_ec2_tags,
+    ),
+    Case(
+        "ec2-elastic-ip-of-nat-gateway",
+        "ec2",
+        "elastic-ip",
+        create_nat_gateway,
+        gone=_ec2_gone("describe_addresses", "Addresses", "AllocationId"),
+        tags=_ec2_tags,
+    ),
+    Case(
+        "ec2-elastic-ip-on-interface",
+        "ec2",
+        "elastic-ip",
+        create_address_on_interface,
+        gone=_ec2_gone("describe_addresses", "Addresses", "AllocationId"),
+        tags=_ec2_tags,
+    ),
+    Case(
+        "ec2-vpc-endpoint-gateway",
+        "ec2",
+        "vpc-endpoint",
+        create_gateway_endpoint,
+        gone=_endpoint_gone,
+        tags=_ec2_tags,
+    ),
+    Case(
+        "ec2-vpc-endpoint-interface",
+        "ec2",
+        "vpc-endpoint",
+        create_interface_endpoint,
+        gone=_endpoint_gone,
+        tags=_ec2_tags,
+    ),
+    Case(
+        "ec2-network-interface",
+        "ec2",
+        "network-interface",
+        create_network_interface,
+        gone=_ec2_gone("describe_network_interfaces", "NetworkInterfaces", "NetworkInterfaceId"),
         tags=_ec2_tags,
     ),
     Case(
