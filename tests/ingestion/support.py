@@ -397,3 +397,86 @@ def sqs_event(queue_arn: str, bodies: list[dict[str, Any]]) -> dict[str, Any]:
             for i, body in enumerate(bodies)
         ]
     }
+
+
+def delivery_destination(
+    kind: str,
+    prefix: str,
+    *,
+    role: str,
+    bucket: str,
+    transform_arn: str,
+    database: str,
+    region: str,
+    compression: str = "UNCOMPRESSED",
+    parquet: bool = False,
+) -> dict[str, Any]:
+    """The ExtendedS3DestinationConfiguration chapter 5's notebook gives a delivery stream: the
+    transform, an error prefix per kind, and for Parquet the Glue schema and dynamic partitions."""
+    destination: dict[str, Any] = {
+        "RoleARN": role,
+        "BucketARN": f"arn:aws:s3:::{bucket}",
+        "Prefix": prefix,
+        "ErrorOutputPrefix": (
+            f"errors/{kind}/!{{firehose:error-output-type}}/!{{timestamp:yyyy/MM/dd}}/"
+        ),
+        "BufferingHints": {"SizeInMBs": 64 if parquet else 5, "IntervalInSeconds": 60},
+        "CompressionFormat": compression,
+        "ProcessingConfiguration": {
+            "Enabled": True,
+            "Processors": [
+                {
+                    "Type": "Lambda",
+                    "Parameters": [{"ParameterName": "LambdaArn", "ParameterValue": transform_arn}],
+                }
+            ],
+        },
+    }
+    if parquet:
+        destination["DataFormatConversionConfiguration"] = {
+            "Enabled": True,
+            "InputFormatConfiguration": {"Deserializer": {"HiveJsonSerDe": {}}},
+            "OutputFormatConfiguration": {
+                "Serializer": {"ParquetSerDe": {"Compression": "SNAPPY"}}
+            },
+            "SchemaConfiguration": {
+                "RoleARN": role,
+                "DatabaseName": database,
+                "TableName": "telemetry",
+                "Region": region,
+            },
+        }
+        destination["DynamicPartitioningConfiguration"] = {"Enabled": True}
+    return destination
+
+
+def wire_reports(lab: helpers.Lab, *, ingest: str, queue: str, function: str) -> None:
+    """The chapter's report wiring: the queue feeds the function (batches of 10, partial batch
+    responses), and every Parquet object under telemetry/ notifies the queue."""
+    sqs = lab.client("sqs")
+    lab.client("lambda").create_event_source_mapping(
+        EventSourceArn=queue_arn(sqs, queue),
+        FunctionName=function,
+        BatchSize=10,
+        MaximumBatchingWindowInSeconds=5,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+    )
+    lab.client("s3").put_bucket_notification_configuration(
+        Bucket=ingest,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": queue_arn(sqs, queue),
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {
+                        "Key": {
+                            "FilterRules": [
+                                {"Name": "prefix", "Value": "telemetry/"},
+                                {"Name": "suffix", "Value": ".parquet"},
+                            ]
+                        }
+                    },
+                }
+            ]
+        },
+    )

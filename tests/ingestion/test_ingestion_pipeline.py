@@ -37,6 +37,7 @@ from tests.emulator.conftest import log_messages
 from tests.ingestion.support import (
     RULE_SQL,
     as_parquet_row,
+    delivery_destination,
     drain,
     expected_row,
     objects,
@@ -48,6 +49,7 @@ from tests.ingestion.support import (
     telemetry_table,
     utc_day,
     verdict,
+    wire_reports,
 )
 
 # twelve hours across a UTC midnight: 360 messages, two reading days; with this seed the fleet
@@ -156,43 +158,8 @@ def pipeline(lab, deploy_app, devices):
         ],
         "*",
     )
-    processing = {
-        "Enabled": True,
-        "Processors": [
-            {
-                "Type": "Lambda",
-                "Parameters": [{"ParameterName": "LambdaArn", "ParameterValue": transform_arn}],
-            }
-        ],
-    }
 
     def delivery_stream(kind, prefix, *, compression="UNCOMPRESSED", parquet=False):
-        destination = {
-            "RoleARN": firehose_role,
-            "BucketARN": f"arn:aws:s3:::{ingest}",
-            "Prefix": prefix,
-            "ErrorOutputPrefix": (
-                f"errors/{kind}/!{{firehose:error-output-type}}/!{{timestamp:yyyy/MM/dd}}/"
-            ),
-            "BufferingHints": {"SizeInMBs": 64 if parquet else 5, "IntervalInSeconds": 60},
-            "CompressionFormat": compression,
-            "ProcessingConfiguration": processing,
-        }
-        if parquet:
-            destination["DataFormatConversionConfiguration"] = {
-                "Enabled": True,
-                "InputFormatConfiguration": {"Deserializer": {"HiveJsonSerDe": {}}},
-                "OutputFormatConfiguration": {
-                    "Serializer": {"ParquetSerDe": {"Compression": "SNAPPY"}}
-                },
-                "SchemaConfiguration": {
-                    "RoleARN": firehose_role,
-                    "DatabaseName": database,
-                    "TableName": "telemetry",
-                    "Region": lab.region,
-                },
-            }
-            destination["DynamicPartitioningConfiguration"] = {"Enabled": True}
         name = lab.name(kind)
         firehose.create_delivery_stream(
             DeliveryStreamName=name,
@@ -201,7 +168,17 @@ def pipeline(lab, deploy_app, devices):
                 "KinesisStreamARN": stream_arn,
                 "RoleARN": firehose_role,
             },
-            ExtendedS3DestinationConfiguration=destination,
+            ExtendedS3DestinationConfiguration=delivery_destination(
+                kind,
+                prefix,
+                role=firehose_role,
+                bucket=ingest,
+                transform_arn=transform_arn,
+                database=database,
+                region=lab.region,
+                compression=compression,
+                parquet=parquet,
+            ),
         )
         return name
 
@@ -245,32 +222,7 @@ def pipeline(lab, deploy_app, devices):
         Timeout=60,
         MemorySize=256,
     )
-    lambda_.create_event_source_mapping(
-        EventSourceArn=queue_arn(sqs, queue),
-        FunctionName=report,
-        BatchSize=10,
-        MaximumBatchingWindowInSeconds=5,
-        FunctionResponseTypes=["ReportBatchItemFailures"],
-    )
-    s3.put_bucket_notification_configuration(
-        Bucket=ingest,
-        NotificationConfiguration={
-            "QueueConfigurations": [
-                {
-                    "QueueArn": queue_arn(sqs, queue),
-                    "Events": ["s3:ObjectCreated:*"],
-                    "Filter": {
-                        "Key": {
-                            "FilterRules": [
-                                {"Name": "prefix", "Value": "telemetry/"},
-                                {"Name": "suffix", "Value": ".parquet"},
-                            ]
-                        }
-                    },
-                }
-            ]
-        },
-    )
+    wire_reports(lab, ingest=ingest, queue=queue, function=report)
 
     # the fleet publishes
     sent = devices.messages(START, END, root=topic_root, seed=SEED)

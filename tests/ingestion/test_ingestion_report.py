@@ -43,6 +43,7 @@ from tests.ingestion.support import (
     sqs_event,
     telemetry_table,
     utc_ms,
+    wire_reports,
     write_parquet,
 )
 
@@ -183,32 +184,7 @@ def reporting(lab, deploy_app):
         "REPORTS_BUCKET": reports,
     }
     function = deploy_app("report", env=env, Timeout=60, MemorySize=256)
-    lab.client("lambda").create_event_source_mapping(
-        EventSourceArn=queue_arn(sqs, queue),
-        FunctionName=function,
-        BatchSize=10,
-        MaximumBatchingWindowInSeconds=5,
-        FunctionResponseTypes=["ReportBatchItemFailures"],
-    )
-    s3.put_bucket_notification_configuration(
-        Bucket=ingest,
-        NotificationConfiguration={
-            "QueueConfigurations": [
-                {
-                    "QueueArn": queue_arn(sqs, queue),
-                    "Events": ["s3:ObjectCreated:*"],
-                    "Filter": {
-                        "Key": {
-                            "FilterRules": [
-                                {"Name": "prefix", "Value": "telemetry/"},
-                                {"Name": "suffix", "Value": ".parquet"},
-                            ]
-                        }
-                    },
-                }
-            ]
-        },
-    )
+    wire_reports(lab, ingest=ingest, queue=queue, function=function)
     for day, rows in ROWS.items():
         s3.put_object(Bucket=ingest, Key=_key(day), Body=write_parquet(rows))
     s3.put_object(Bucket=ingest, Key=_key(DAY_BAD, "broken.parquet"), Body=b"PAR1 not parquet")

@@ -30,6 +30,7 @@ from tests.ingestion.support import (
     COLUMNS,
     DUCKDB_TYPES,
     as_parquet_row,
+    delivery_destination,
     expected_row,
     objects,
     read_parquet,
@@ -131,49 +132,23 @@ def delivered(lab, deploy_app):
         ],
         "*",
     )
-    processing = {
-        "Enabled": True,
-        "Processors": [
-            {
-                "Type": "Lambda",
-                "Parameters": [{"ParameterName": "LambdaArn", "ParameterValue": transform_arn}],
-            }
-        ],
-    }
 
     def delivery_stream(kind, prefix, parquet=False):
-        destination = {
-            "RoleARN": role,
-            "BucketARN": f"arn:aws:s3:::{bucket}",
-            "Prefix": prefix,
-            "ErrorOutputPrefix": (
-                f"errors/{kind}/!{{firehose:error-output-type}}/!{{timestamp:yyyy/MM/dd}}/"
-            ),
-            "BufferingHints": {"SizeInMBs": 64 if parquet else 5, "IntervalInSeconds": 60},
-            "CompressionFormat": "UNCOMPRESSED",
-            "ProcessingConfiguration": processing,
-        }
-        if parquet:
-            destination["DataFormatConversionConfiguration"] = {
-                "Enabled": True,
-                "InputFormatConfiguration": {"Deserializer": {"HiveJsonSerDe": {}}},
-                "OutputFormatConfiguration": {
-                    "Serializer": {"ParquetSerDe": {"Compression": "SNAPPY"}}
-                },
-                "SchemaConfiguration": {
-                    "RoleARN": role,
-                    "DatabaseName": database,
-                    "TableName": "telemetry",
-                    "Region": lab.region,
-                },
-            }
-            destination["DynamicPartitioningConfiguration"] = {"Enabled": True}
         name = lab.name(kind)
         firehose.create_delivery_stream(
             DeliveryStreamName=name,
             DeliveryStreamType="KinesisStreamAsSource",
             KinesisStreamSourceConfiguration={"KinesisStreamARN": stream_arn, "RoleARN": role},
-            ExtendedS3DestinationConfiguration=destination,
+            ExtendedS3DestinationConfiguration=delivery_destination(
+                kind,
+                prefix,
+                role=role,
+                bucket=bucket,
+                transform_arn=transform_arn,
+                database=database,
+                region=lab.region,
+                parquet=parquet,
+            ),
         )
         return name
 
@@ -206,7 +181,6 @@ def delivered(lab, deploy_app):
         "logs": log_messages(lab, transform),
         "database": database,
         "role": role,
-        "processing": processing,
     }
 
 
@@ -370,7 +344,15 @@ def test_a_reading_with_an_impossible_ts_does_not_take_the_batch_down(lab, deliv
             "Prefix": "direct/",
             "ErrorOutputPrefix": "direct-errors/",
             "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 60},
-            "ProcessingConfiguration": delivered["processing"],
+            "ProcessingConfiguration": delivery_destination(
+                "direct",
+                "direct/",
+                role=delivered["role"],
+                bucket=delivered["bucket"],
+                transform_arn=delivered["transform_arn"],
+                database=delivered["database"],
+                region=lab.region,
+            )["ProcessingConfiguration"],
         },
     )
     good = _reading("good-neighbour", MIDNIGHT)
