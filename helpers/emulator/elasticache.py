@@ -71,9 +71,10 @@ it (moto dispatches an action to the method of that name); it reads the backend'
 Out of scope, offline: eviction and `maxmemory` (a cache holds what fits in this process),
 memory and ECPU limits of serverless caches, replication lag, failover (TestFailover), backups
 and snapshots' data, Global Datastore, memcached (its clusters are stored by moto and not
-served; a memcached serverless cache answers NotImplementedError), data tiering, engine version
-differences (fakeredis answers as one Redis-compatible server), and deletion taking minutes (a
-deleted cache keeps moto's `deleting` status and its endpoint refuses connections at once).
+served; a memcached serverless cache is refused with InvalidParameterValue saying so), data
+tiering, engine version differences (fakeredis answers as one Redis-compatible server), and
+deletion taking minutes (a deleted cache keeps moto's `deleting` status and its endpoint
+refuses connections at once).
 """
 
 from __future__ import annotations
@@ -843,9 +844,12 @@ class _Serverless:
         name = param("ServerlessCacheName")
         engine = (param("Engine") or "").lower()
         if engine == "memcached":
-            raise NotImplementedError(
-                "ElastiCache Serverless for Memcached is not emulated offline: use engine "
-                "'valkey' or 'redis'"
+            # AWS serves it; the emulator does not: refused as a 400 that says so, as the
+            # other pieces refuse what they do not emulate
+            raise _Fault(
+                "InvalidParameterValue",
+                "ElastiCache Serverless for Memcached is not emulated offline (labbook): use "
+                "engine 'valkey' or 'redis', or run this lab on a real account",
             )
         if engine not in ENGINES:
             raise _Fault(

@@ -104,8 +104,8 @@ second write or commit fails, 40001 or 23505 at commit) where PostgreSQL would b
 identifiers are case-insensitive; functions and types outside what sqlglot maps may differ or be
 missing; error positions and some messages are approximate; the 64 KB row limit, statement
 timeouts (`continueAfterTimeout`), the 4 MiB request limit, `schema`, users and GRANTs, IAM
-authorization, Aurora MySQL clusters (they answer NotImplementedError), ExecuteSql (Serverless
-v1 only) and the row-level details of PostgreSQL's metadata (`schemaName` is empty, as pgjdbc
+authorization, Aurora MySQL clusters (refused with BadRequestException saying so), ExecuteSql
+(Serverless v1 only) and the row-level details of PostgreSQL's metadata (`schemaName` is empty, as pgjdbc
 gives it) are not emulated.
 """
 
@@ -607,9 +607,12 @@ class _DataApi:
                 "data-api.troubleshooting.html#data-api.troubleshooting.not-enabled",
             )
         if cluster.engine != PG_ENGINE:
-            raise NotImplementedError(
-                f"the offline RDS Data API runs Aurora PostgreSQL only; cluster "
-                f"{cluster.db_cluster_identifier} is {cluster.engine}"
+            raise DataApiError(  # AWS serves Aurora MySQL too; the emulator does not
+                "BadRequestException",
+                f"Aurora MySQL is not emulated offline (labbook): the offline Data API runs "
+                f"Aurora PostgreSQL only, and cluster {cluster.db_cluster_identifier} is "
+                f"{cluster.engine}. Use engine aurora-postgresql, or run this lab on a real "
+                "account.",
             )
         status = cluster.status
         if status not in _USABLE:

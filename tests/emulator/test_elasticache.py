@@ -512,10 +512,13 @@ def test_replication_group_and_serverless_responses_keep_the_api_shapes(ec, lab,
     assert cache["Endpoint"]["Port"] != cache["ReaderEndpoint"]["Port"]
 
 
-@pytest.mark.backends("moto")  # moto's server sends NotImplementedError as a 500
-def test_a_memcached_serverless_cache_is_not_emulated(ec, lab):
-    with pytest.raises(NotImplementedError, match="Memcached is not emulated"):
+def test_a_memcached_serverless_cache_is_refused_offline_saying_why(ec, lab):
+    """Not emulated: a 400 that names what to use instead, never a silent success."""
+    with pytest.raises(ClientError) as exc:
         ec.create_serverless_cache(ServerlessCacheName=lab.name("memcached"), Engine="memcached")
+    assert exc.value.response["Error"]["Code"] == "InvalidParameterValue"
+    assert "not emulated offline" in exc.value.response["Error"]["Message"]
+    assert "valkey" in exc.value.response["Error"]["Message"]
 
 
 def test_the_notebook_process_can_reach_a_plaintext_endpoint_too(ec, lab):

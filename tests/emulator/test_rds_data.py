@@ -722,3 +722,25 @@ def test_unconstrained_numeric_keeps_its_digits(rdsdata, db):
     )
     value = run(rdsdata, db, "SELECT v FROM amounts")["records"][0][0]["stringValue"]
     assert Decimal(value) == Decimal("1234.5678") and value == "1234.5678"
+
+
+def test_an_aurora_mysql_cluster_is_refused_offline_saying_why(lab):
+    """Aurora MySQL's Data API is not emulated: a 400 that names what to use instead."""
+    rds = lab.client("rds")
+    name = lab.name("mysql")
+    arn = rds.create_db_cluster(
+        DBClusterIdentifier=name,
+        Engine="aurora-mysql",
+        MasterUsername="admin",
+        MasterUserPassword="not-a-secret-1",
+        EnableHttpEndpoint=True,
+        ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 1},
+    )["DBCluster"]["DBClusterArn"]
+    secret = lab.client("secretsmanager").create_secret(
+        Name=lab.name("mysql-secret"),
+        SecretString='{"username": "admin", "password": "not-a-secret-1"}',
+    )["ARN"]
+    with pytest.raises(ClientError) as exc:
+        lab.client("rds-data").execute_statement(resourceArn=arn, secretArn=secret, sql="SELECT 1")
+    assert exc.value.response["Error"]["Code"] == "BadRequestException"
+    assert "not emulated offline" in exc.value.response["Error"]["Message"]
