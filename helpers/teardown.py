@@ -10,8 +10,9 @@ tag (Resource Groups Tagging API) and, for what that API misses, by listing each
 
 `teardown(..., wait=True)` is for real AWS, where deletions are asynchronous: it polls (up to
 15-30 min per kind) until each dependency group is gone, and before deleting security groups and
-subnets waits (up to 45 min, saying why once a minute) until AWS Lambda has released the network
-interfaces of deleted VPC functions. Offline, use wait=False: moto deletes at once, and leaves a
+subnets waits (saying why once a minute) until AWS Lambda has released the network interfaces of
+deleted VPC functions: 45 min at most in all for one teardown, security groups and subnets
+together; once that is spent, what Lambda still holds is left at once, not waited for again. Offline, use wait=False: moto deletes at once, and leaves a
 few kinds (ElastiCache, DAX) "deleting" for ever.
 """
 
@@ -689,11 +690,30 @@ class _Failed(Exception):
 class _Run:
     """One teardown or discover pass: cached clients and the wait flag."""
 
-    def __init__(self, client_factory: ClientFactory, wait: bool) -> None:
+    def __init__(
+        self,
+        client_factory: ClientFactory,
+        wait: bool,
+        targets: Iterable[Resource] = (),
+        run_tag: tuple[str, str] | None = None,
+    ) -> None:
         self._factory = client_factory
         self.wait = wait
         self._clients: dict[tuple[str, str], BaseClient] = {}
         self.deleted_now: set[Resource] = set()
+        self.targets: set[Resource] = set(targets)  # what this run deletes (the lab's own)
+        self.run_tag = run_tag
+        # One bound for all the waits for AWS Lambda's network interfaces in this run: set when
+        # the first wait starts; once it has passed, later ranks hold at once instead of waiting.
+        self.lambda_deadline: float | None = None
+
+    def targets_of(self, kind: str, region: str) -> set[str]:
+        """The ids of the `kind` (ec2) resources this run deletes in `region`."""
+        return {
+            r.id
+            for r in self.targets
+            if r.service == "ec2" and r.kind == kind and r.region == region
+        }
 
     def client(self, service: str, region: str) -> BaseClient:
         key = (service, region)
@@ -1304,9 +1324,106 @@ def _del_elastic_ip(run: _Run, r: Resource) -> None:
             f"NAT gateway {nat_id} still being deleted",
         )
     address = ec2.describe_addresses(AllocationIds=[r.id])["Addresses"][0]
-    if address.get("AssociationId"):  # on an instance or a network interface: free it first
-        _ignore_missing(ec2.disassociate_address, AssociationId=address["AssociationId"])
-    ec2.release_address(AllocationId=r.id)
+    if address.get("AssociationId"):
+        _free_address(run, ec2, r, address)
+    _release_address(run, ec2, r)
+
+
+# What ReleaseAddress answers for a while after AWS deleted the NAT gateway (or other managed
+# interface) that held the address: AWS frees it by itself, a little later.
+_RELEASE_NOT_YET = {"AuthFailure", "InvalidIPAddress.InUse", "InvalidNetworkInterfaceID.NotFound"}
+
+
+def _aws_managed_interface(ec2: BaseClient, eni_id: str) -> dict | None:
+    """The network interface `eni_id` when AWS manages it (a NAT gateway's, an endpoint's...):
+    AWS frees its address itself and refuses to let anyone else detach it. None when not."""
+    for nat in _paginate(ec2, "describe_nat_gateways", "NatGateways"):  # also those deleted
+        if any(a.get("NetworkInterfaceId") == eni_id for a in nat.get("NatGatewayAddresses", [])):
+            return {
+                "NetworkInterfaceId": eni_id,
+                "Description": f"NAT gateway {nat['NatGatewayId']}",
+            }
+    try:
+        found = ec2.describe_network_interfaces(NetworkInterfaceIds=[eni_id])["NetworkInterfaces"]
+    except ClientError as exc:
+        if _code(exc) == "InvalidNetworkInterfaceID.NotFound":
+            return {"NetworkInterfaceId": eni_id, "Description": "deleted"}  # AWS is freeing it
+        raise
+    eni = found[0] if found else {"NetworkInterfaceId": eni_id, "Description": "deleted"}
+    if not found or eni.get("RequesterManaged") or eni.get("InterfaceType") == "nat_gateway":
+        return eni
+    return None
+
+
+def _lab_made(run: _Run, region: str, kind: str, rid: str, tags: Any) -> bool:
+    """True when this run deletes `rid`, or it carries this run's tag."""
+    if rid in run.targets_of(kind, region):
+        return True
+    if run.run_tag is None:
+        return False
+    key, value = run.run_tag
+    return _tag_dict(tags or []).get(key) == value
+
+
+def _free_address(run: _Run, ec2: BaseClient, r: Resource, address: dict) -> None:
+    """Disassociate an Elastic IP from what holds it, only when the lab made that; an interface
+    AWS manages (a NAT gateway's) is left to AWS, which frees the address itself."""
+    eni_id = address.get("NetworkInterfaceId") or ""
+    instance_id = address.get("InstanceId") or ""
+    if eni_id and _aws_managed_interface(ec2, eni_id) is not None:
+        return  # never disassociate it: _release_address waits until AWS has freed it
+    if instance_id:
+        reservations = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"]
+        tags = [t for res in reservations for i in res["Instances"] for t in i.get("Tags", [])]
+        mine = _lab_made(run, r.region, "instance", instance_id, tags)
+        target = f"instance {instance_id}"
+    else:
+        eni = ec2.describe_network_interfaces(NetworkInterfaceIds=[eni_id])["NetworkInterfaces"]
+        tags = eni[0].get("TagSet") if eni else []
+        mine = _lab_made(run, r.region, "network-interface", eni_id, tags)
+        target = f"network interface {eni_id}"
+    if not mine:
+        raise _Failed(
+            f"it is associated with {target} (association {address['AssociationId']}), which this "
+            "lab did not create, so teardown leaves both. Fix: if the address is the lab's, "
+            f"disassociate it (aws ec2 disassociate-address --association-id "
+            f"{address['AssociationId']}), then run the teardown again."
+        )
+    _ignore_missing(ec2.disassociate_address, AssociationId=address["AssociationId"])
+
+
+def _release_address(run: _Run, ec2: BaseClient, r: Resource) -> None:
+    """ReleaseAddress; with wait=True, retry (5 min at most) while AWS frees it from a deleted
+    NAT gateway's interface."""
+    last: list[ClientError] = []
+
+    def released() -> bool:
+        try:
+            ec2.release_address(AllocationId=r.id)
+        except ClientError as exc:
+            if _code(exc) not in _RELEASE_NOT_YET:
+                raise
+            if not run.wait:
+                raise _NotYet(
+                    f"AWS has not yet freed it from the network interface of what held it (a "
+                    f"deleted NAT gateway's; ReleaseAddress answers {_code(exc)}): run "
+                    "the teardown again in a few minutes, or with wait=True"
+                ) from exc
+            last[:] = [exc]
+            return False
+        return True
+
+    def progress(seconds: float) -> str:
+        return (
+            f"labbook teardown: Elastic IP {r.id}: AWS has not yet freed it from the deleted "
+            f"NAT gateway ({_code(last[0]) if last else '?'}); retrying, {seconds / 60:.0f} min "
+            f"so far, up to {_DEPENDENCY_RETRY_S / 60:.0f}."
+        )
+
+    try:
+        _poll(released, _DEPENDENCY_RETRY_S, f"Elastic IP {r.id} still held", progress)
+    except _NotYet:
+        raise last[0] from None
 
 
 def _has_elastic_ip(run: _Run, r: Resource) -> str | None:
@@ -1365,8 +1482,9 @@ def _rules_naming(perms: list[dict], ids: set[str]) -> list[dict]:
 
 
 def _revoke_cross_references(run: _Run, groups: list[Resource]) -> dict[Resource, str]:
-    """Revoke the rules (in or out) by which the groups being deleted name each other: AWS
-    refuses to delete a security group that another group's rule names."""
+    """Revoke the rules (in or out) by which the groups about to be deleted name each other: AWS
+    refuses to delete a security group that another group's rule names. `groups` holds only
+    those deleted now (never one held back), so a group that stays keeps all its rules."""
     for region in sorted({r.region for r in groups}):
         ec2 = run.client("ec2", region)
         ids = {r.id for r in groups if r.region == region}
@@ -1432,7 +1550,8 @@ def _lambda_wait_text(left: dict[Resource, list[str]], seconds: float) -> str:
         f"labbook teardown: waiting for AWS Lambda to release {len(enis)} network interface(s) "
         f"({', '.join(enis)}) in {where}. Lambda keeps them for up to 20 min (at times 45) after "
         "a function with VpcConfig is deleted, and AWS refuses to delete a security group or "
-        f"subnet they are in. {so_far}; giving up after {_LAMBDA_ENI_TIMEOUT_S / 60:.0f} min."
+        f"subnet they are in. {so_far}; giving up after {_LAMBDA_ENI_TIMEOUT_S / 60:.0f} min in "
+        "all for this teardown."
     )
 
 
@@ -1451,7 +1570,7 @@ def _await_lambda_enis(run: _Run, resources: list[Resource]) -> dict[Resource, s
         left = _lambda_enis_left(run, region, [r for r in here if r not in held])
         for r, enis in left.items():
             waited = (
-                f"after {_LAMBDA_ENI_TIMEOUT_S / 60:.0f} min of waiting"
+                f"after {_LAMBDA_ENI_TIMEOUT_S / 60:.0f} min of waiting in this teardown"
                 if run.wait
                 else "(it releases them up to 20-45 min after the function is deleted)"
             )
@@ -1459,7 +1578,7 @@ def _await_lambda_enis(run: _Run, resources: list[Resource]) -> dict[Resource, s
             held[r] = (
                 f"AWS Lambda still holds its network interface(s) {', '.join(enis)} in this "
                 f"{r.kind} {waited}, and AWS refuses to delete the {r.kind} until they are gone: "
-                f"run the teardown again {later}"
+                f"run the teardown again {later} (`labbook teardown --lab NAME`)"
             )
     return held
 
@@ -1474,8 +1593,13 @@ def _lambda_enis_left(
     left = _lambda_enis_in(ec2, resources)
     if not left or not run.wait:
         return left
-    _say(_lambda_wait_text(left, 0))
     start = _monotonic()
+    if run.lambda_deadline is None:  # one bound for the whole teardown, not one per step
+        run.lambda_deadline = start + _LAMBDA_ENI_TIMEOUT_S
+    remaining = run.lambda_deadline - start
+    if remaining <= 0:  # an earlier step already waited the whole time: hold, do not wait again
+        return left
+    _say(_lambda_wait_text(left, 0))
 
     def released() -> bool:
         left.clear()
@@ -1485,11 +1609,12 @@ def _lambda_enis_left(
     try:
         _poll(
             released,
-            _LAMBDA_ENI_TIMEOUT_S,
+            remaining,
             "AWS Lambda's network interfaces still there",
             lambda seconds: _lambda_wait_text(left, seconds),
         )
     except _NotYet:
+        run.lambda_deadline = _monotonic()  # gave up: later steps hold at once, never wait again
         return left
     _say(
         "labbook teardown: AWS Lambda released its network interfaces after "
@@ -1570,13 +1695,24 @@ def _vpcs_own_table(ec2: BaseClient, table: dict) -> str | None:
 def _del_route_table(run: _Run, r: Resource) -> None:
     """Drop the table's subnet and gateway associations, then the table (its routes go with it).
 
-    A lab table made the VPC's main one first hands "main" back to the table AWS made with the
-    VPC (AWS deletes a main table only with its VPC, and a VPC only without other tables)."""
+    A lab table made the main one of a VPC this run deletes first hands "main" back to the table
+    AWS made with the VPC (AWS deletes a main table only with its VPC, and a VPC only without
+    other tables); in a VPC the lab did not create, the table stays main and is left."""
     ec2 = run.client("ec2", r.region)
     table = ec2.describe_route_tables(RouteTableIds=[r.id])["RouteTables"][0]
     associations = table.get("Associations", [])
     main = next((a for a in associations if a.get("Main")), None)
     if main is not None:
+        vpc = table["VpcId"]
+        if vpc not in run.targets_of("vpc", r.region):
+            raise _Failed(
+                f"it is the main route table of VPC {vpc}, which this teardown does not delete "
+                "(the lab did not create it), so teardown leaves the table and the VPC's routing "
+                "as they are. Fix: make another table of that VPC the main one (aws ec2 "
+                f"replace-route-table-association --association-id "
+                f"{main['RouteTableAssociationId']} --route-table-id <other table>), then run "
+                "`labbook teardown --lab NAME` again"
+            )
         spare = _vpcs_own_table(ec2, table)
         if spare is None:
             raise _NotYet(
@@ -1666,20 +1802,86 @@ def _vpc_contents(ec2: BaseClient, vpc_id: str) -> list[str]:
         g["InternetGatewayId"]
         for g in ec2.describe_internet_gateways(Filters=attached)["InternetGateways"]
     ]
+    for extra in (_vpc_tables_and_acls, _vpc_gateways_and_peerings):
+        try:  # best effort each: a filter moto lacks, a permission
+            inside += extra(ec2, vpc_id)
+        except Exception:
+            continue
     return inside
+
+
+def _vpc_tables_and_acls(ec2: BaseClient, vpc_id: str) -> list[str]:
+    """A VPC's non-main route tables and non-default network ACLs."""
+    flt = [{"Name": "vpc-id", "Values": [vpc_id]}]
+    inside = [
+        f"route table {t['RouteTableId']}"
+        for t in _paginate(ec2, "describe_route_tables", "RouteTables", Filters=flt)
+        if not any(a.get("Main") for a in t.get("Associations", []))
+    ]
+    inside += [
+        f"network ACL {a['NetworkAclId']}"
+        for a in _paginate(ec2, "describe_network_acls", "NetworkAcls", Filters=flt)
+        if not a.get("IsDefault")
+    ]
+    return inside
+
+
+def _vpc_gateways_and_peerings(ec2: BaseClient, vpc_id: str) -> list[str]:
+    """A VPC's egress-only internet gateways, peering connections and VPN gateways."""
+    inside = [
+        f"egress-only internet gateway {g['EgressOnlyInternetGatewayId']}"
+        for g in _paginate(
+            ec2, "describe_egress_only_internet_gateways", "EgressOnlyInternetGateways"
+        )
+        if any(a.get("VpcId") == vpc_id for a in g.get("Attachments", []))
+    ]
+    for side in ("requester-vpc-info.vpc-id", "accepter-vpc-info.vpc-id"):
+        flt = [{"Name": side, "Values": [vpc_id]}]
+        inside += [
+            f"peering connection {p['VpcPeeringConnectionId']}"
+            for p in _paginate(
+                ec2, "describe_vpc_peering_connections", "VpcPeeringConnections", Filters=flt
+            )
+            if p.get("Status", {}).get("Code") not in ("deleted", "rejected", "failed", "expired")
+        ]
+    flt = [{"Name": "attachment.vpc-id", "Values": [vpc_id]}]
+    inside += [
+        f"VPN gateway {g['VpnGatewayId']}"
+        for g in ec2.describe_vpn_gateways(Filters=flt)["VpnGateways"]
+        if g.get("State") != "deleted"
+        and any(
+            a.get("VpcId") == vpc_id and a.get("State") in ("attaching", "attached")
+            for a in g.get("VpcAttachments", [])
+        )
+    ]
+    return list(dict.fromkeys(inside))
 
 
 def _del_vpc(run: _Run, r: Resource) -> None:
     ec2 = run.client("ec2", r.region)
+
+    def contents() -> list[str]:
+        try:
+            return _vpc_contents(ec2, r.id)
+        except Exception:  # the message is best effort; the error itself is what matters
+            return []
+
     try:
-        ec2.delete_vpc(VpcId=r.id)
+        try:
+            ec2.delete_vpc(VpcId=r.id)
+        except ClientError as exc:
+            if _code(exc) != "DependencyViolation":
+                raise
+            # Retry (wait=True) only for what AWS removes by itself: never while something this
+            # run could not delete (held, failed) is still in the VPC.
+            kept = {t.id for t in run.targets if t.service == "ec2" and t not in run.deleted_now}
+            if any(k in item for item in contents() for k in kept if k != r.id):
+                raise
+            _retry_dependency(run, lambda: ec2.delete_vpc(VpcId=r.id), f"VPC {r.id}")
     except ClientError as exc:
         if _code(exc) != "DependencyViolation":
             raise
-        try:
-            inside = _vpc_contents(ec2, r.id)
-        except Exception:  # the message is best effort; the error itself is what matters
-            inside = []
+        inside = contents()
         raise _Failed(
             f"DependencyViolation: the VPC still contains {', '.join(inside) or 'resources'}; "
             f"{_IN_VPC_FIX} (with wait=True the teardown waits for what AWS removes by itself)"
@@ -2179,7 +2381,8 @@ _KINDS: dict[tuple[str, str], _Kind] = {
         8,
         _del_security_group,
         _has_security_group,
-        before=(_revoke_cross_references, _await_lambda_enis),
+        # held groups first: rules are revoked only among the groups that are then deleted
+        before=(_await_lambda_enis, _revoke_cross_references),
     ),
     ("ec2", "subnet"): _Kind(9, _del_subnet, _has_subnet, before=(_await_lambda_enis,)),
     ("ec2", "route-table"): _Kind(10, _del_route_table, _has_route_table),
@@ -2572,10 +2775,21 @@ def _delete(run: _Run, r: Resource, report: TeardownReport) -> None:
     except _NotYet as exc:
         report.notes[r] = str(exc)
     except Exception as exc:  # one failure never stops the teardown
-        if _not_found(exc):
+        if _not_found(exc) and _confirmed_gone(run, r):
             report.notes[r] = "already gone"
         else:
             report.errors.append((r, _error_text(exc)))
+
+
+def _confirmed_gone(run: _Run, r: Resource) -> bool:
+    """After a not-found error from a deleter: does the resource's own describe call say it is
+    gone? (InvalidNetworkInterfaceID.NotFound from ReleaseAddress does not mean the address is.)"""
+    try:
+        return _state(run, r) is None
+    except NotImplementedError:  # moto cannot describe this kind: trust the error
+        return True
+    except Exception:
+        return False
 
 
 def _prepare(run: _Run, group: list[Resource]) -> dict[Resource, str]:
@@ -2586,7 +2800,10 @@ def _prepare(run: _Run, group: list[Resource]) -> dict[Resource, str]:
         for step in kind.before if kind else ():
             steps.setdefault(step, []).append(r)
     held: dict[Resource, str] = {}
-    for step, resources in steps.items():
+    for step, resources in steps.items():  # in the order of `before`: later steps see only
+        resources = [r for r in resources if r not in held]  # what earlier ones did not hold
+        if not resources:
+            continue
         try:
             held.update(step(run, resources))
         except Exception as exc:  # never stop the teardown: the deletes report what blocks them
@@ -2655,7 +2872,7 @@ def teardown(
     spelling) or it carries the run tag now; anything else (a learner's own bucket that a create
     call merely returned) is never touched and is reported as left, "not created by this lab".
     """
-    run = _Run(client_factory, wait)
+    run = _Run(client_factory, wait, run_tag=run_tag)
     report = TeardownReport(deleted=[], left=[], errors=[])
     ordered = _deletion_order(resources)
     if owned_prefix is not None or run_tag is not None:
@@ -2668,6 +2885,7 @@ def teardown(
                 report.left.append(r)
                 report.notes[r] = f"not created by this lab (kept): {why}"
         ordered = owned
+    run.targets = set(ordered)
     for rank in sorted({_rank(r) for r in ordered}):
         group = [r for r in ordered if _rank(r) == rank]
         held = _prepare(run, group)

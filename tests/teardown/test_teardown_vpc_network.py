@@ -97,7 +97,10 @@ def aws_dependency_rules(client: BaseClient, ec2: BaseClient) -> None:
 
     def release(params: dict, **_: Any) -> None:
         address = ec2.describe_addresses(AllocationIds=[params["AllocationId"]])["Addresses"][0]
-        if address.get("AssociationId"):
+        live = {e["NetworkInterfaceId"] for e in live_enis()}
+        # AWS frees the address of a deleted NAT gateway's interface by itself; moto keeps it
+        held = address.get("InstanceId") or address.get("NetworkInterfaceId") in live
+        if address.get("AssociationId") and held:
             raise _refuse("ReleaseAddress", "InvalidIPAddress.InUse", "Address is in use.")
 
     def detach(params: dict, **_: Any) -> None:
@@ -527,7 +530,11 @@ def test_without_wait_a_lambda_interface_holds_its_group_and_subnet_and_is_never
     assert "AWS Lambda still holds" in left[ids["fn_sg"]] and eni in left[ids["fn_sg"]]
     assert "wait=True" in left[ids["fn_sg"]]
     assert "AWS Lambda still holds" in left[ids["private_a"]]
-    assert ids["cache_sg"] not in left and ids["private_b"] not in left  # no Lambda interface
+    assert ids["private_b"] not in left  # no Lambda interface
+    # AND the held group keeps its rules: so the cache group it names stays too, saying why
+    assert "RevokeSecurityGroupEgress" not in [name for name, _ in calls]
+    [cache_error] = [msg for r, msg in report.errors if r.id == ids["cache_sg"]]
+    assert "DependencyViolation" in cache_error and ids["fn_sg"] in cache_error
     assert ("DeleteSecurityGroup", {"GroupId": ids["fn_sg"]}) not in calls
     assert "DeleteNetworkInterface" not in [name for name, _ in calls]
     assert inspect.describe_network_interfaces(NetworkInterfaceIds=[eni])["NetworkInterfaces"]
