@@ -220,6 +220,25 @@ def telemetry_table(bucket: str, *, projection: tuple[str, str] | None = None) -
     }
 
 
+# what the chapter's delivery streams do with their role: read the stream, write the bucket,
+# call the transform, read the Glue schema
+FIREHOSE_ACTIONS = [
+    "kinesis:DescribeStream",
+    "kinesis:GetShardIterator",
+    "kinesis:GetRecords",
+    "kinesis:ListShards",
+    "s3:PutObject",
+    "s3:GetBucketLocation",
+    "s3:ListBucket",
+    "s3:AbortMultipartUpload",
+    "lambda:InvokeFunction",
+    "lambda:GetFunctionConfiguration",
+    "glue:GetTable",
+    "glue:GetTableVersion",
+    "glue:GetTableVersions",
+]
+
+
 def service_role(lab: helpers.Lab, base: str, service: str, actions: list[str], resource: Any):
     """A role `service` may assume, allowed `actions` on `resource` (one inline policy)."""
     iam = lab.client("iam")

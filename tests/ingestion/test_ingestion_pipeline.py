@@ -35,6 +35,7 @@ from helpers.emulator import firehose as firehose_emulator
 from helpers.emulator.iot import rule_stats
 from tests.emulator.conftest import log_messages
 from tests.ingestion.support import (
+    FIREHOSE_ACTIONS,
     RULE_SQL,
     as_parquet_row,
     delivery_destination,
@@ -142,20 +143,7 @@ def pipeline(lab, deploy_app, devices):
         lab,
         "firehose",
         "firehose.amazonaws.com",
-        [
-            "kinesis:DescribeStream",
-            "kinesis:GetShardIterator",
-            "kinesis:GetRecords",
-            "kinesis:ListShards",
-            "s3:PutObject",
-            "s3:GetBucketLocation",
-            "s3:ListBucket",
-            "lambda:InvokeFunction",
-            "lambda:GetFunctionConfiguration",
-            "glue:GetTable",
-            "glue:GetTableVersion",
-            "glue:GetTableVersions",
-        ],
+        FIREHOSE_ACTIONS,
         "*",
     )
 

@@ -29,6 +29,7 @@ from tests.emulator.conftest import log_messages
 from tests.ingestion.support import (
     COLUMNS,
     DUCKDB_TYPES,
+    FIREHOSE_ACTIONS,
     as_parquet_row,
     delivery_destination,
     expected_row,
@@ -115,21 +116,7 @@ def delivered(lab, deploy_app):
         lab,
         "firehose",
         "firehose.amazonaws.com",
-        [
-            "kinesis:DescribeStream",
-            "kinesis:GetShardIterator",
-            "kinesis:GetRecords",
-            "kinesis:ListShards",
-            "s3:PutObject",
-            "s3:GetBucketLocation",
-            "s3:ListBucket",
-            "s3:AbortMultipartUpload",
-            "lambda:InvokeFunction",
-            "lambda:GetFunctionConfiguration",
-            "glue:GetTable",
-            "glue:GetTableVersion",
-            "glue:GetTableVersions",
-        ],
+        FIREHOSE_ACTIONS,
         "*",
     )
 
