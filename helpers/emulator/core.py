@@ -78,13 +78,17 @@ class Emulator:
         self.endpoint_url = endpoint_url
         self.clock = clock
         self.notes: list[str] = []
+        # the lab's HTTP front; its certificate authority (front.authority) is the lab's
+        self.front = Front()
         self.runtime = LambdaRuntime(
-            endpoint_url=endpoint_url, now=clock.now, write_logs=self._write_logs
+            endpoint_url=endpoint_url,
+            now=clock.now,
+            write_logs=self._write_logs,
+            network=self.front.worker_network,  # functions reach the front as AWS's hosts
         )
         self.delivery: Delivery | None = None
         self.closed = False  # torn down: nothing more reaches moto's state (logs, records)
         self._patches: list[tuple[Any, str, Any]] = []
-        self.front = Front()
 
     # ---- lifecycle ----------------------------------------------------------------------------
     def install(self) -> None:

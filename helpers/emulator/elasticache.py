@@ -32,11 +32,11 @@ https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/):
   endpoint answers `CLUSTER SLOTS` with one shard holding slots 0-16383, so `redis.RedisCluster`
   works; multi-key commands across slots are not refused (no CROSSSLOT) and no MOVED is sent.
   Other caches answer `CLUSTER ...` with `ERR This instance has cluster support disabled`.
-- **TLS.** `TransitEncryptionEnabled=True` (and serverless caches) serves TLS only: a lab
-  certificate authority made for the lab signs a certificate for 127.0.0.1, and the Lambda
-  runtime's workers trust it (their `SSL_CERT_FILE` names a bundle of the system's authorities
-  and the lab's, unless the function sets SSL_CERT_FILE itself), so `ssl=True` with redis-py's
-  default certificate checks works; a plaintext client is cut off, and a TLS client of a
+- **TLS.** `TransitEncryptionEnabled=True` (and serverless caches) serves TLS only: the lab's
+  certificate authority (tls.py, one per lab, shared with the HTTP front) signs a certificate
+  for 127.0.0.1, and the Lambda runtime's workers trust it (their `SSL_CERT_FILE` names a bundle
+  of the system's authorities and the lab's, unless the function sets SSL_CERT_FILE itself: see
+  lambda_runtime.py), so `ssl=True` with redis-py's default certificate checks works; a plaintext client is cut off, and a TLS client of a
   plaintext cache fails its handshake, as on AWS. Simplified: `TransitEncryptionMode`
   `preferred` is served as `required`, and the certificate is the lab's, not Amazon's.
 - **AUTH.** With `AuthToken` (which needs `TransitEncryptionEnabled=True`, else
@@ -82,20 +82,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import ipaddress
-import os
 import re
-import shutil
 import socket
-import ssl
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from moto.elasticache.exceptions import ElastiCacheException
+
+from .tls import Authority
 
 ENGINES = ("redis", "valkey")
 HOST = "127.0.0.1"
@@ -380,14 +377,11 @@ class _Front:
 
 
 class _Tls:
-    """The lab's certificate authority, the server certificate for 127.0.0.1 and the TLS fronts
-    (one event loop thread for all of them)."""
+    """The server certificate for 127.0.0.1, signed by the lab's certificate authority, and the
+    TLS fronts (one event loop thread for all of them)."""
 
-    def __init__(self) -> None:
-        self.folder = tempfile.mkdtemp(prefix="labbook-elasticache-")
-        self.bundle, cert, key = _make_certificates(self.folder)
-        self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        self.context.load_cert_chain(cert, key)
+    def __init__(self, authority: Authority) -> None:
+        self.context = authority.server_context([HOST, "localhost"])
         self.loop: asyncio.AbstractEventLoop | None = None  # started by the first TLS cache
         self.thread: threading.Thread | None = None
 
@@ -421,94 +415,6 @@ class _Tls:
             self.thread.join(timeout=5)
             if not self.thread.is_alive():
                 self.loop.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def _make_certificates(folder: str) -> tuple[str, str, str]:
-    """(CA bundle for clients, server certificate, server key) files: a lab CA (EC P-256) and a
-    certificate it signs for 127.0.0.1 and localhost, valid in real time (what TLS checks)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    now = datetime.now(timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "labbook ElastiCache lab CA")])
-    ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(ca_ski, critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=3650))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address(HOST)), x509.DNSName("localhost")]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    pem = serialization.Encoding.PEM
-    cert_file = os.path.join(folder, "server.pem")
-    key_file = os.path.join(folder, "server.key")
-    bundle_file = os.path.join(folder, "ca-bundle.pem")
-    with open(cert_file, "wb") as f:
-        f.write(cert.public_bytes(pem))
-    with open(key_file, "wb") as f:
-        f.write(
-            key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        )
-    with open(bundle_file, "wb") as f:
-        f.write(_system_authorities() + ca.public_bytes(pem))
-    return bundle_file, cert_file, key_file
-
-
-def _system_authorities() -> bytes:
-    """The PEM authorities a default SSL context trusts through a file (kept in the bundle)."""
-    paths = ssl.get_default_verify_paths()
-    for candidate in (os.environ.get("SSL_CERT_FILE"), paths.cafile, paths.openssl_cafile):
-        if candidate and os.path.isfile(candidate):
-            with open(candidate, "rb") as f:
-                data = f.read()
-            return data if data.endswith(b"\n") else data + b"\n"
-    return b""
 
 
 # ---- the store -----------------------------------------------------------------------------------
@@ -527,7 +433,7 @@ class _Store:
     def tls(self) -> _Tls:
         with self.lock:
             if self._tls is None:
-                self._tls = _Tls()
+                self._tls = _Tls(self.emulator.front.authority)
             return self._tls
 
     def serve(
@@ -707,18 +613,6 @@ def install(emulator: Any) -> None:
         "delete_serverless_cache",
     ):
         patch(ElastiCacheResponse, name, _handler(getattr(api, name)))
-
-    # the Lambda runtime's workers trust the lab's certificate authority (TLS caches)
-    runtime = emulator.runtime
-    original_environment = runtime.worker_environment
-
-    def worker_environment(spec: Any, log_stream: str) -> dict[str, str]:
-        env = original_environment(spec, log_stream)
-        if "SSL_CERT_FILE" not in (spec.environment or {}) and not store.closed:
-            env["SSL_CERT_FILE"] = store.tls().bundle
-        return env
-
-    patch(runtime, "worker_environment", worker_environment)
 
 
 def stop(emulator: Any) -> None:

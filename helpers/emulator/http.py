@@ -14,11 +14,38 @@ notebook's code is the code it would run against AWS; curl reaches the same fron
 A few paths under `/_aws/` answer on every host the front serves (`Front.route`), for what a
 browser page at the front's address cannot reach on AWS's own hosts: `/_aws/cognito-idp/` is
 Amazon Cognito's user-pool API for a sign-in page (see `cognito.py`).
+
+**From Lambda functions.** A function's code makes its own requests to these hosts, with any
+HTTP client (urllib, http.client, urllib3, a packaged `requests`) and certificate checks on:
+`urlopen(f"https://{api_id}.execute-api.{region}.amazonaws.com/prod/users/42")` or
+`http://{alb-dns-name}/orders`. Offline, the Lambda runtime's workers (runtime/bootstrap.py)
+resolve every host `HOSTS` matches to the front, whatever the port (`worker_hosts`); other names
+resolve as they do on this machine (offline: not at all). The front's one port speaks both HTTP
+and TLS: a connection that opens with a TLS handshake gets one, with a certificate the lab's
+certificate authority (tls.py) signs for the HTTPS hosts of `HOSTS` in every region botocore
+knows (`certificate_names`), and its requests are `https`. The port the client asked for stays
+in the Host header (`host:8080`; none for the scheme's own port), so a load balancer port with
+no listener still fails to connect (alb.py). Workers trust the lab CA: their SSL_CERT_FILE is the
+lab's bundle (this machine's authorities and the lab CA) unless the function sets its own, and a
+CA file a client loads itself (certifi's, as `requests` does) trusts the lab CA too, as every
+public trust store holds Amazon's root CAs.
+
+Simplified: the certificate is the lab CA's, one for every host (on AWS, each service presents
+Amazon's, and an HTTPS load balancer listener the certificate its owner chose, for the owner's
+domain); any host the front serves is reachable from every function, whatever its VPC (an
+internal load balancer, a function in a VPC without a NAT gateway or endpoint); only Python's
+`socket.getaddrinfo` is redirected (not `gethostbyname`, nor a client with its own DNS resolver);
+a request to a host on a port AWS does not listen on (API Gateway on 80, say) is served; a plain
+request to an HTTPS-only host is served as HTTPS, as for the notebook's curl. S3 website
+endpoints speak HTTP only: the certificate does not name them and a TLS request to one gets no
+answer, as on AWS.
 """
 
 from __future__ import annotations
 
 import re
+import socket
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +54,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from requests.structures import CaseInsensitiveDict
+
+from .lambda_runtime import WorkerNetwork
+from .tls import Authority
 
 # which service answers a host: (kind, pattern); the groups name the API, distribution or bucket
 HOSTS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -75,6 +105,36 @@ def classify(host: str) -> tuple[str, dict[str, str]] | None:
         if match:
             return kind, match.groupdict()
     return None
+
+
+def worker_hosts() -> tuple[str, ...]:
+    """The patterns of `HOSTS` as strings, for a Lambda worker (which cannot import this module):
+    they match a host name lowercased, without its port and trailing dot."""
+    return tuple(pattern.pattern for _, pattern in HOSTS)
+
+
+def certificate_names() -> list[str]:
+    """What the front's TLS certificate names: every HTTPS host of `HOSTS`, in each region of
+    botocore's partitions under amazonaws.com (S3 website endpoints speak HTTP only: not named)."""
+    import botocore.loaders
+
+    partitions = botocore.loaders.create_loader().load_data("endpoints")["partitions"]
+    regions = sorted(
+        {r for p in partitions if p.get("dnsSuffix") == "amazonaws.com" for r in p["regions"]}
+    )
+    names = ["localhost", "127.0.0.1", "control.labbook.localhost", "*.cloudfront.net"]
+    names += ["s3.amazonaws.com", "*.s3.amazonaws.com"]
+    for region in regions:
+        names += [
+            f"*.execute-api.{region}.amazonaws.com",
+            f"cognito-idp.{region}.amazonaws.com",
+            f"*.{region}.elb.amazonaws.com",
+            f"s3.{region}.amazonaws.com",
+            f"*.s3.{region}.amazonaws.com",
+            f"s3-{region}.amazonaws.com",
+            f"*.s3-{region}.amazonaws.com",
+        ]
+    return names
 
 
 @dataclass
@@ -137,13 +197,18 @@ def not_found_host(host: str) -> Response:
 
 
 class Front:
-    """One loopback HTTP server for every AWS HTTP data plane of a lab."""
+    """One loopback HTTP and HTTPS server for every AWS HTTP data plane of a lab."""
 
-    def __init__(self) -> None:
+    def __init__(self, authority: Authority | None = None) -> None:
         self.services: dict[str, Handler] = {}
         self.paths: dict[str, Handler] = {}  # path prefix -> handler, whatever the host
         self.default_host: str | None = None  # what a browser at the front's own address sees
-        self._server: ThreadingHTTPServer | None = None
+        # the lab's certificate authority signs the front's certificate (its own if none given)
+        self.authority = authority if authority is not None else Authority()
+        self._owns_authority = authority is None
+        self._tls: ssl.SSLContext | None = None
+        self._tls_lock = threading.Lock()
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     def register(self, kind: str, handler: Handler) -> None:
@@ -176,6 +241,30 @@ class Front:
         host, port = self._server.server_address[:2]
         return f"{host}:{port}"
 
+    @property
+    def port(self) -> int:
+        """The running front's port (HTTP and HTTPS)."""
+        assert self._server is not None, "the front is not running"
+        return int(self._server.server_address[1])
+
+    def worker_network(self) -> WorkerNetwork | None:
+        """How a Lambda worker reaches this front as AWS's hosts (None when it is not running)."""
+        if self._server is None or self.authority.closed:
+            return None
+        return WorkerNetwork(
+            front_port=self.port,
+            hosts=worker_hosts(),
+            ca_file=self.authority.ca_file,
+            ca_bundle=self.authority.bundle,
+        )
+
+    def tls_context(self) -> ssl.SSLContext:
+        """The server side of the front's TLS, made on the first TLS connection (a few ms)."""
+        with self._tls_lock:
+            if self._tls is None:
+                self._tls = self.authority.server_context(certificate_names())
+            return self._tls
+
     def start(self, port: int = 0) -> None:
         front = self
 
@@ -194,6 +283,11 @@ class Front:
                 scheme = headers.pop("X-Labbook-Scheme", None) or (
                     "http" if kind in ("website", "alb") else "https"
                 )
+                if isinstance(self.connection, ssl.SSLSocket):  # the client connected with TLS
+                    scheme = "https"
+                    if kind == "website":  # nothing answers HTTPS at an S3 website endpoint
+                        self.close_connection = True
+                        return
                 request = Request(
                     method=self.command,
                     url=f"{scheme}://{host}{self.path}",
@@ -236,13 +330,12 @@ class Front:
                 return None
 
         try:
-            self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+            self._server = _Server(("127.0.0.1", port), _Handler, self)
         except OSError as exc:
             raise RuntimeError(
                 f"cannot serve AWS's HTTP endpoints on 127.0.0.1:{port} ({exc.strerror}): choose "
                 "another port (labbook serve --port N, or LABBOOK_FRONT_PORT; 0 picks a free one)"
             ) from exc
-        self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
         )
@@ -253,6 +346,41 @@ class Front:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        if self._owns_authority:
+            self.authority.close()
+
+
+class _Server(ThreadingHTTPServer):
+    """The front's listener: each connection is plain HTTP, or TLS when it opens with a TLS
+    handshake (its first byte is a handshake record, 0x16; an HTTP request starts with a
+    method), so one port serves `http://` and `https://` on any port a client asked for."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: Any, front: Front) -> None:
+        self.front = front
+        super().__init__(address, handler)
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if not _opens_tls(request):
+            super().finish_request(request, client_address)
+            return
+        try:
+            connection = self.front.tls_context().wrap_socket(request, server_side=True)
+        except (OSError, ValueError):  # a failed handshake: the client says why (untrusted...)
+            return
+        try:
+            super().finish_request(connection, client_address)
+        finally:
+            self.shutdown_request(connection)
+
+
+def _opens_tls(connection: socket.socket) -> bool:
+    """Whether the client's first byte opens a TLS handshake (read without consuming it)."""
+    try:
+        return connection.recv(1, socket.MSG_PEEK) == b"\x16"
+    except OSError:
+        return False
 
 
 def install_requests_route(front_address: str, patch: Callable[[Any, str, Any], None]) -> None:

@@ -11,6 +11,11 @@ runtime provides (boto3 and its dependencies, the runtime client), the function'
 its layers. The worker runs `python -S` (no site-packages, so none of the course's libraries)
 with a folder that links only the runtime-provided distributions; a missing library is AWS's
 `Runtime.ImportModuleError`, raised by the runtime client itself.
+
+A worker reaches AWS as a function on AWS does: its boto3 calls go to the lab's endpoint
+(AWS_ENDPOINT_URL), and its own HTTP requests to the hosts the lab's HTTP front serves (API
+Gateway, CloudFront, load balancers...: `WorkerNetwork`, see http.py) go to the front, over TLS
+that the lab's certificate authority signs and the worker trusts (SSL_CERT_FILE, tls.py).
 """
 
 from __future__ import annotations
@@ -113,6 +118,20 @@ def check_zip(data: bytes) -> None:
         raise RuntimeConfigError(
             "Could not unzip uploaded file. Please check your file, then try to upload again."
         )
+
+
+@dataclass(frozen=True)
+class WorkerNetwork:
+    """How a worker reaches the lab's HTTP front as AWS's hosts (runtime/bootstrap.py uses it)."""
+
+    front_port: int  # the front's loopback port, HTTP and TLS
+    hosts: tuple[str, ...]  # regular expressions of the host names the front serves
+    ca_file: str  # the lab's certificate authority (PEM), trusted in CA files clients load
+    ca_bundle: str  # this machine's authorities and the lab's: the worker's SSL_CERT_FILE
+
+    def config(self) -> dict[str, object]:
+        """What bootstrap.py reads: the `front` of the worker's _LABBOOK_WORKER."""
+        return {"port": self.front_port, "hosts": list(self.hosts), "ca_file": self.ca_file}
 
 
 @dataclass(frozen=True)
@@ -359,13 +378,17 @@ class Environment:
         port = self._server.server_address[1]
         telemetry_r, telemetry_w = os.pipe()
         self._telemetry_r = telemetry_r
-        env = self.runtime.worker_environment(spec, self.log_stream)
+        network = self.runtime.network() if self.runtime.network is not None else None
+        env = self.runtime.worker_environment(spec, self.log_stream, network)
+        config = _worker_paths(spec, task, opt)
+        if network is not None:
+            config["front"] = network.config()
         env.update(
             {
                 "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}",
                 "LAMBDA_TASK_ROOT": task,
                 "_LAMBDA_TELEMETRY_LOG_FD": str(telemetry_w),
-                "_LABBOOK_WORKER": json.dumps(_worker_paths(spec, task, opt)),
+                "_LABBOOK_WORKER": json.dumps(config),
             }
         )
         self.started_at = time.monotonic()
@@ -702,20 +725,27 @@ class LambdaRuntime:
         endpoint_url: str,
         now: Callable[[], float] = time.time,
         write_logs: LogWriter | None = None,
+        network: Callable[[], WorkerNetwork | None] | None = None,
     ):
         self.endpoint_url = endpoint_url
         self.now = now
         self._write_logs = write_logs
+        # asked once per new worker: the lab's HTTP front and CA (None: the worker resolves and
+        # trusts as this machine does)
+        self.network = network
         self._idle: dict[str, list[Environment]] = {}
         self._all: list[Environment] = []
         self._lock = threading.Lock()
         self._closed = False
 
-    def worker_environment(self, spec: FunctionSpec, log_stream: str) -> dict[str, str]:
+    def worker_environment(
+        self, spec: FunctionSpec, log_stream: str, network: WorkerNetwork | None = None
+    ) -> dict[str, str]:
         """The environment variables AWS sets in an execution environment, with the function's.
 
         The function may set any name but the reserved ones (CreateFunction refused those);
         the lab's endpoint is kept whatever the function sets, so its boto3 calls stay offline.
+        With `network`, SSL_CERT_FILE names the lab's CA bundle unless the function sets it.
         """
         check_environment(spec.environment)
         env = {
@@ -725,6 +755,8 @@ class LambdaRuntime:
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONUNBUFFERED": "1",
         }
+        if network is not None:  # the default trust store holds the lab CA, as AWS's hold Amazon's
+            env["SSL_CERT_FILE"] = network.ca_bundle
         env.update(spec.environment)
         env.update(
             {

@@ -12,6 +12,13 @@ This script then gives the handler the import path of AWS's Python runtime, in A
 and starts AWS's runtime interface client (awslambdaric), which imports the handler and turns
 a missing module into AWS's `Runtime.ImportModuleError`. The emulator passes the folders in the
 _LABBOOK_WORKER environment variable (JSON), removed here before the handler runs.
+
+Offline, it also gives the handler AWS's network as far as the lab serves it (`_reach_front`):
+the host names of AWS's HTTP data planes that the lab's front serves (API Gateway, CloudFront,
+load balancers...; their patterns come in `front`) resolve to the front, on any port, so any
+HTTP client reaches them; and the lab's certificate authority, which signs the front's
+certificate, is trusted by a CA file a client loads itself, as Amazon's roots are by every public
+trust store (the default trust store is the worker's SSL_CERT_FILE, set by the emulator).
 """
 
 import json
@@ -64,12 +71,51 @@ def _hide_other_abi_extensions(code_roots: list[str], runtime_version: str) -> N
     sys.path_importer_cache.clear()
 
 
+def _reach_front(front: dict) -> None:
+    """Resolve the hosts the lab's front serves to it, and trust the lab CA in CA files."""
+    import re
+    import socket
+    import ssl
+
+    patterns = [re.compile(p) for p in front["hosts"]]
+    address = ("127.0.0.1", front["port"])
+    resolve = socket.getaddrinfo
+
+    def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):  # noqa: A002
+        name = host.decode("ascii", "replace") if isinstance(host, bytes) else host
+        if isinstance(name, str) and family in (socket.AF_UNSPEC, socket.AF_INET):
+            name = name.lower().rstrip(".")
+            if any(p.match(name) for p in patterns):
+                # every port: the front serves HTTP and TLS on one, and the Host header keeps
+                # the port the client asked for (a load balancer answers only its listeners')
+                kind = type or socket.SOCK_STREAM
+                udp = kind == socket.SOCK_DGRAM
+                number = proto or (socket.IPPROTO_UDP if udp else socket.IPPROTO_TCP)
+                return [(socket.AF_INET, kind, number, "", address)]
+        return resolve(host, port, family, type, proto, flags)
+
+    socket.getaddrinfo = getaddrinfo
+
+    with open(front["ca_file"]) as f:
+        lab_ca = f.read()
+    load = ssl.SSLContext.load_verify_locations
+
+    def load_verify_locations(context, cafile=None, capath=None, cadata=None):
+        load(context, cafile, capath, cadata)
+        if cafile is not None or capath is not None:  # a trust store (certifi's), not one CA
+            load(context, cadata=lab_ca)
+
+    ssl.SSLContext.load_verify_locations = load_verify_locations
+
+
 def main() -> None:
     """Set up the worker as AWS's Python runtime is set up, then run the runtime client."""
     config = json.loads(os.environ.pop("_LABBOOK_WORKER"))
     import worker_logs  # noqa: F401  (output to the telemetry pipe, before anything prints)
 
     _restore_site_builtins()
+    if config.get("front"):
+        _reach_front(config["front"])
     stdlib = [p for p in sys.path[1:] if p not in config["path"]]
     # the runtime client comes from the runtime's folder, whatever the package holds
     sys.path[:] = [config["runtime_packages"], *stdlib]
