@@ -73,8 +73,10 @@ memory and ECPU limits of serverless caches, replication lag, failover (TestFail
 and snapshots' data, Global Datastore, memcached (its clusters are stored by moto and not
 served; a memcached serverless cache is refused with InvalidParameterValue saying so), data
 tiering, engine version differences (fakeredis answers as one Redis-compatible server), and
-deletion taking minutes (a deleted cache keeps moto's `deleting` status and its endpoint
-refuses connections at once).
+deletion taking minutes for clusters and replication groups (a deleted one keeps moto's
+`deleting` status). A deleted serverless cache answers `deleting` for SERVERLESS_DELETE_S lab
+seconds (AWS takes minutes), then ServerlessCacheNotFoundFault; its endpoint refuses
+connections at once.
 """
 
 from __future__ import annotations
@@ -96,6 +98,7 @@ from .tls import Authority
 
 ENGINES = ("redis", "valkey")
 HOST = "127.0.0.1"
+SERVERLESS_DELETE_S = 120.0  # how long a deleted serverless cache shows `deleting` (lab seconds)
 SLOTS = 16384
 # CreateServerlessCache without MajorEngineVersion: the engine's current major (User Guide,
 # "Supported engines and versions")
@@ -731,8 +734,14 @@ class _Serverless:
         self.store = store
 
     def _caches(self, account: str, region: str) -> dict[str, dict[str, Any]]:
+        """The region's serverless caches; a deleted one is gone SERVERLESS_DELETE_S after."""
+        now = float(self.store.emulator.clock.now())
         with self.store.lock:
-            return self.store.serverless.setdefault((account, region), {})
+            caches = self.store.serverless.setdefault((account, region), {})
+            for name, cache in list(caches.items()):
+                if cache.get("_deleted_at", now + 1) + SERVERLESS_DELETE_S <= now:
+                    del caches[name]
+            return caches
 
     def create_serverless_cache(self, param: Any, account: str, region: str) -> dict[str, Any]:
         name = param("ServerlessCacheName")
@@ -798,7 +807,7 @@ class _Serverless:
                 found = [caches[name]]
             else:
                 found = list(caches.values())
-        return {"ServerlessCaches": [dict(c) for c in found]}
+        return {"ServerlessCaches": [_shown(c) for c in found]}
 
     def delete_serverless_cache(self, param: Any, account: str, region: str) -> dict[str, Any]:
         name = param("ServerlessCacheName")
@@ -813,8 +822,14 @@ class _Serverless:
                     f"Serverless cache {name} is not in available state (it is {cache['Status']}).",
                 )
             cache["Status"] = "deleting"
+            cache["_deleted_at"] = float(self.store.emulator.clock.now())
         self.store.drop(cache["ARN"])
-        return {"ServerlessCache": dict(cache)}
+        return {"ServerlessCache": _shown(cache)}
+
+
+def _shown(cache: dict[str, Any]) -> dict[str, Any]:
+    """A serverless cache as the API shows it (without the emulator's own bookkeeping)."""
+    return {k: v for k, v in cache.items() if not k.startswith("_")}
 
 
 def _not_found(name: str) -> _Fault:

@@ -418,6 +418,23 @@ def test_deleting_a_serverless_cache_stops_it(ec, lab, run):
     assert again["Error"]["Code"] == "InvalidServerlessCacheStateFault"
 
 
+def test_a_deleted_serverless_cache_is_gone_minutes_later(ec, lab):
+    """AWS shows `deleting` while it removes the cache (minutes), then the name is unknown."""
+    name = lab.name("serverless-minutes")
+    ec.create_serverless_cache(ServerlessCacheName=name, Engine="valkey")
+    ec.delete_serverless_cache(ServerlessCacheName=name)
+    lab.clock.advance(30)
+    during = ec.describe_serverless_caches(ServerlessCacheName=name)["ServerlessCaches"][0]
+    lab.clock.advance(300)
+    after = error(ec.describe_serverless_caches, ServerlessCacheName=name)
+    listed = ec.describe_serverless_caches()["ServerlessCaches"]
+
+    assert during["Status"] == "deleting"
+    assert not any(k.startswith("_") for k in during)
+    assert after["Error"]["Code"] == "ServerlessCacheNotFoundFault"
+    assert name not in [c["ServerlessCacheName"] for c in listed]
+
+
 def test_serverless_cache_errors(ec, lab):
     name = lab.name("serverless-twice")
     ec.create_serverless_cache(ServerlessCacheName=name, Engine="valkey")
