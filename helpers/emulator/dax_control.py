@@ -1,10 +1,12 @@
-"""DAX subnet groups and parameters, which moto does not implement (NotImplementedError).
+"""DAX subnet groups, parameters and parameter groups, which moto does not implement.
 
 A DAX cluster runs in a VPC: `CreateSubnetGroup` names the subnets (one VPC) its nodes use, and
 `CreateCluster(SubnetGroupName=...)` places the cluster there. This adds the three subnet-group
 calls to moto's DAX service, checks the subnets against moto's EC2 state, and keeps a cluster's
 subnet group, with the errors the DAX API reference lists (SubnetGroupAlreadyExistsFault,
 SubnetGroupNotFoundFault, SubnetGroupInUseFault, InvalidSubnet, SubnetInUse).
+DescribeParameters and DescribeParameterGroups answer for the default group, `default.dax1.0`,
+the only one (creating parameter groups is not emulated: moto answers NotImplementedError).
 """
 
 from __future__ import annotations
@@ -128,8 +130,22 @@ def install(emulator: Any) -> None:
             raise _Fault("ParameterGroupNotFoundFault", f"Parameter group {group} not found.")
         return json.dumps({"Parameters": DEFAULT_PARAMETERS})
 
+    def describe_parameter_groups(response: Any) -> str:
+        # only the default group exists (moto cannot create others): a lab's teardown lists
+        # the account's groups and must find nothing of its own
+        names = json.loads(response.body).get("ParameterGroupNames") or [DEFAULT_PARAMETER_GROUP]
+        unknown = [n for n in names if n != DEFAULT_PARAMETER_GROUP]
+        if unknown:
+            raise _Fault("ParameterGroupNotFoundFault", f"Parameter group {unknown[0]} not found.")
+        default = {
+            "ParameterGroupName": DEFAULT_PARAMETER_GROUP,
+            "Description": "Default parameter group for dax1.0",
+        }
+        return json.dumps({"ParameterGroups": [default]})
+
     for name, fn in (
         ("describe_parameters", describe_parameters),
+        ("describe_parameter_groups", describe_parameter_groups),
         ("create_subnet_group", create_subnet_group),
         ("describe_subnet_groups", describe_subnet_groups),
         ("delete_subnet_group", delete_subnet_group),

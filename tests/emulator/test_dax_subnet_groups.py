@@ -106,3 +106,14 @@ def test_the_default_parameter_group_caches_for_five_minutes(lab):
     params = lab.client("dax").describe_parameters(ParameterGroupName="default.dax1.0")
     ttls = {p["ParameterName"]: p["ParameterValue"] for p in params["Parameters"]}
     assert ttls == {"query-ttl-millis": "300000", "record-ttl-millis": "300000"}
+
+
+def test_the_account_lists_only_the_default_parameter_group(lab):
+    dax = lab.client("dax")
+    listed = dax.describe_parameter_groups()["ParameterGroups"]
+    named = dax.describe_parameter_groups(ParameterGroupNames=["default.dax1.0"])
+    with pytest.raises(ClientError) as unknown:
+        dax.describe_parameter_groups(ParameterGroupNames=["no-such-group"])
+    assert [g["ParameterGroupName"] for g in listed] == ["default.dax1.0"]
+    assert named["ParameterGroups"] == listed
+    assert unknown.value.response["Error"]["Code"] == "ParameterGroupNotFoundFault"
