@@ -40,6 +40,7 @@ __all__ = [
     "api_gateway_cost",
     "athena_cost",
     "aurora_serverless_v2_cost",
+    "elasticache_serverless_cost",
     "cents",
     "cloudfront_cost",
     "cloudfront_mix_cost",
@@ -1512,6 +1513,69 @@ def elasticache_cost(*, node_type: str, hours: Number, on: Date = None) -> Decim
     return _total(_elasticache_items(node_type=node_type, hours=hours, on=on))
 
 
+# --------------------------------------------------------------------------- ElastiCache Serverless
+
+_ELASTICACHE_ENGINES = {"valkey": "Valkey", "redis": "Redis OSS", "memcached": "Memcached"}
+
+
+def _elasticache_serverless_items(
+    *, engine: str, data_stored_gb: Number, hours: Number, ecpus: Number = 0, on: Date = None
+) -> tuple[_dt.date, list[LineItem]]:
+    day = _as_date(on)
+    _require_service("elasticache_serverless", day)
+    engine = _choice("engine", engine, _ELASTICACHE_ENGINES)
+    if engine == "valkey":
+        _require_service("elasticache_serverless.valkey", day)
+    stored = _at_least("data_stored_gb", data_stored_gb)
+    span = _at_least("hours", hours)
+    count = _at_least("ecpus", ecpus)
+    label = _ELASTICACHE_ENGINES[engine]
+    floor = Decimal(
+        str(price_entry(f"elasticache_serverless.minimum_data_stored_gb.{engine}", day)["value"])
+    )
+    metered = max(stored, floor)
+    if stored < floor:
+        note = (
+            f"{_fmt(span)} hours x the {_fmt(floor)} GB minimum every {label} cache is metered "
+            f"for (it holds {_fmt(stored)} GB)"
+        )
+    else:
+        note = f"{_fmt(span)} hours x {_fmt(stored)} GB, the hourly average of the data stored"
+    items = _flat(
+        f"Data stored ({label})",
+        f"elasticache_serverless.data_stored.{engine}",
+        span * metered,
+        day,
+        note,
+    )
+    entry = price_entry(f"elasticache_serverless.ecpus.{engine}", day)
+    note = "1 ECPU per KB a simple GET or SET transfers; commands that use more vCPU time cost more"
+    items += _charge(f"ECPUs ({label})", entry, _ZERO, count, note)
+    return day, items
+
+
+def elasticache_serverless_cost(
+    *, engine: str, data_stored_gb: Number, hours: Number, ecpus: Number = 0, on: Date = None
+) -> Decimal:
+    """USD for one ElastiCache Serverless cache: data stored per GB-hour, plus ECPUs per million.
+
+    ``engine`` is the cache's engine as the ElastiCache API names it: ``'valkey'`` (from
+    2024-10-08, a third cheaper on both dimensions), ``'redis'`` (Redis OSS) or ``'memcached'``.
+    ``data_stored_gb`` is the data the cache holds, as the hourly average AWS meters, for each of
+    ``hours``; every hour is metered for at least the engine's minimum, so the data billed is
+    ``hours x max(data_stored_gb, minimum)``: 0.1 GB (100 MB) for Valkey, 1 GB for Redis OSS and
+    Memcached, even for an empty cache. For a cache whose size varies, price each steady stretch
+    and add; for several caches, add one call per cache (each has its own minimum). ``ecpus`` are
+    the ElastiCache Processing Units the requests consume (1 per KB a simple GET or SET moves).
+    Snapshot storage, data transfer and Database Savings Plans are not modelled.
+    """
+    return _total(
+        _elasticache_serverless_items(
+            engine=engine, data_stored_gb=data_stored_gb, hours=hours, ecpus=ecpus, on=on
+        )
+    )
+
+
 # --------------------------------------------------------------------------- Fargate
 
 
@@ -1867,6 +1931,7 @@ _BUILDERS: dict[str, Callable[..., tuple[_dt.date, list[LineItem]]]] = {
     "alb_cost": _alb_items,
     "efs_cost": _efs_items,
     "elasticache_cost": _elasticache_items,
+    "elasticache_serverless_cost": _elasticache_serverless_items,
     "data_transfer_out_cost": _dto_items,
     "fargate_cost": _fargate_items,
     "aurora_serverless_v2_cost": _aurora_serverless_v2_items,

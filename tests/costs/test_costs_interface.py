@@ -40,6 +40,7 @@ PUBLIC_SIGNATURES = {
     "data_transfer_out_cost": "gb on",
     "fargate_cost": "vcpu memory_gb hours arch tasks ephemeral_storage_gb on",
     "aurora_serverless_v2_cost": "acu_hours storage_gb_month io_requests io_optimized on",
+    "elasticache_serverless_cost": "engine data_stored_gb hours ecpus on",
     "nat_gateway_cost": "hours data_gb on",
     "vpc_endpoint_cost": "endpoints azs hours data_gb on",
     "route53_cost": "hosted_zones queries alias_queries on",
@@ -99,6 +100,9 @@ SMALL_USAGE = {
     "data_transfer_out_cost": dict(gb=500),
     "fargate_cost": dict(vcpu=0.5, memory_gb=1, hours=730, tasks=2, ephemeral_storage_gb=30),
     "aurora_serverless_v2_cost": dict(acu_hours=365, storage_gb_month=10, io_requests=10**7),
+    "elasticache_serverless_cost": dict(
+        engine="valkey", data_stored_gb=2, hours=730, ecpus=10_000_000
+    ),
     "nat_gateway_cost": dict(hours=730, data_gb=50),
     "vpc_endpoint_cost": dict(endpoints=2, azs=2, hours=730, data_gb=100),
     "route53_cost": dict(hosted_zones=2, queries=3_000_000, alias_queries=5_000_000),

@@ -1,12 +1,15 @@
-"""The micro-services chapter: Fargate against Lambda, Aurora Serverless v2, NAT, endpoints, DNS.
+"""The micro-services chapter: Fargate against Lambda, Aurora Serverless v2, ElastiCache Serverless,
+NAT, endpoints, DNS.
 
 Expected values are worked out by hand from the published us-east-1 unit prices quoted here, never
 read back from the module. Sources: https://aws.amazon.com/fargate/pricing/,
-https://aws.amazon.com/rds/aurora/pricing/, https://aws.amazon.com/vpc/pricing/,
-https://aws.amazon.com/privatelink/pricing/, https://aws.amazon.com/route53/pricing/ (see the
-price table's notes for what each figure was checked against).
+https://aws.amazon.com/rds/aurora/pricing/, https://aws.amazon.com/elasticache/pricing/,
+https://aws.amazon.com/vpc/pricing/, https://aws.amazon.com/privatelink/pricing/,
+https://aws.amazon.com/route53/pricing/ (see the price table's notes for what each figure was
+checked against).
 """
 
+import inspect
 from datetime import date
 from decimal import Decimal
 
@@ -27,6 +30,10 @@ ACU_IO_OPTIMIZED = Decimal("0.156")
 AURORA_GB = Decimal("0.10")  # per GB-month, Standard
 AURORA_GB_IO_OPTIMIZED = Decimal("0.225")
 AURORA_IO = Decimal("0.20")  # per 1M I/O requests, Standard only
+VALKEY_GB_HOUR = Decimal("0.084")  # ElastiCache Serverless for Valkey, data stored
+VALKEY_ECPU = Decimal("0.0023")  # per 1M ECPUs
+OSS_GB_HOUR = Decimal("0.125")  # ElastiCache Serverless for Redis OSS and for Memcached
+OSS_ECPU = Decimal("0.0034")  # per 1M ECPUs
 NAT_HOUR = Decimal("0.045")
 NAT_GB = Decimal("0.045")
 ENDPOINT_AZ_HOUR = Decimal("0.01")
@@ -215,6 +222,141 @@ def test_aurora_serverless_v2_rejects_invalid_usage(usage, message):
         costs.aurora_serverless_v2_cost(**{"on": ON, **usage})
 
 
+# --------------------------------------------------------------------------- ElastiCache Serverless
+def test_elasticache_serverless_valkey_bills_at_least_100_mb_an_hour():
+    """A Valkey cache holding 50 MB for 730 h is metered for the 100 MB minimum:
+    0.1 GB x 730 h = 73 GB-h x 0.084 = 6.132, against 0.05 x 730 x 0.084 = 3.066 for what it
+    holds. An empty cache costs the same."""
+    cost = costs.elasticache_serverless_cost(
+        engine="valkey", data_stored_gb=0.05, hours=MONTH, on=ON
+    )
+    assert cost == Decimal("0.1") * MONTH * VALKEY_GB_HOUR == Decimal("6.132")
+    empty = costs.elasticache_serverless_cost(engine="valkey", data_stored_gb=0, hours=MONTH, on=ON)
+    assert empty == cost
+    (stored,) = costs.explain(
+        "elasticache_serverless", engine="valkey", data_stored_gb=0.05, hours=MONTH, on=ON
+    ).items
+    assert (stored.dimension, stored.quantity, stored.unit) == (
+        "Data stored (Valkey)",
+        73,
+        "GB-hour",
+    )
+    assert "0.1 GB minimum" in stored.note and "0.05 GB" in stored.note
+
+
+def test_elasticache_serverless_valkey_data_above_the_minimum_and_ecpus():
+    """2 GB for 730 h: 1,460 GB-h x 0.084 = 122.64; 10M ECPUs: 10 x 0.0023 = 0.023."""
+    usage = dict(engine="valkey", data_stored_gb=2, hours=MONTH, ecpus=10_000_000, on=ON)
+    cost = costs.elasticache_serverless_cost(**usage)
+    assert cost == 2 * MONTH * VALKEY_GB_HOUR + 10 * VALKEY_ECPU == Decimal("122.663")
+    breakdown = costs.explain("elasticache_serverless", **usage)
+    assert [(i.dimension, i.quantity, i.unit_price, i.amount) for i in breakdown.items] == [
+        ("Data stored (Valkey)", 1460, VALKEY_GB_HOUR, Decimal("122.64")),
+        ("ECPUs (Valkey)", 10, VALKEY_ECPU, Decimal("0.023")),
+    ]
+    assert breakdown.total == cost and breakdown.function == "elasticache_serverless_cost"
+    for item in breakdown.items:
+        assert item.source == "https://aws.amazon.com/elasticache/pricing/"
+
+
+def test_elasticache_serverless_redis_oss_bills_at_least_1_gb_an_hour():
+    """Redis OSS holding 0.5 GB for 730 h is metered for 1 GB: 730 x 0.125 = 91.25; with 10M
+    ECPUs + 10 x 0.0034 = 0.034. 2 GB: 1,460 x 0.125 = 182.50."""
+    half = costs.elasticache_serverless_cost(
+        engine="redis", data_stored_gb=0.5, hours=MONTH, ecpus=10_000_000, on=ON
+    )
+    assert half == MONTH * OSS_GB_HOUR + 10 * OSS_ECPU == Decimal("91.284")
+    two = costs.elasticache_serverless_cost(engine="redis", data_stored_gb=2, hours=MONTH, on=ON)
+    assert two == 2 * MONTH * OSS_GB_HOUR == Decimal("182.50")
+
+
+def test_elasticache_serverless_memcached_is_priced_as_redis_oss():
+    """Memcached: same 1 GB minimum and rates as Redis OSS. 0.2 GB for 730 h = 91.25;
+    3 GB for 100 h = 300 x 0.125 = 37.50, plus 1 billion ECPUs = 1,000 x 0.0034 = 3.40."""
+    idle = costs.elasticache_serverless_cost(
+        engine="memcached", data_stored_gb=0.2, hours=MONTH, on=ON
+    )
+    assert idle == Decimal("91.25")
+    busy = costs.elasticache_serverless_cost(
+        engine="memcached", data_stored_gb=3, hours=100, ecpus=10**9, on=ON
+    )
+    assert busy == 300 * OSS_GB_HOUR + 1000 * OSS_ECPU == Decimal("40.90")
+    label = costs.explain(
+        "elasticache_serverless", engine="memcached", data_stored_gb=3, hours=1, on=ON
+    ).items[0]
+    assert label.dimension == "Data stored (Memcached)"
+
+
+def test_elasticache_serverless_idle_floor_valkey_against_redis_oss():
+    """The floor an idle cache pays each month: Valkey 6.132, Redis OSS 91.25 (about 15x)."""
+    idle = {
+        engine: costs.elasticache_serverless_cost(
+            engine=engine, data_stored_gb=0, hours=MONTH, on=ON
+        )
+        for engine in ("valkey", "redis", "memcached")
+    }
+    assert idle == {
+        "valkey": Decimal("6.132"),
+        "redis": Decimal("91.25"),
+        "memcached": Decimal("91.25"),
+    }
+
+
+def test_elasticache_serverless_has_launch_dates():
+    """ElastiCache Serverless (Redis OSS, Memcached) from 2023-11-27; Valkey from 2024-10-08."""
+    usage = dict(data_stored_gb=1, hours=1)
+    with pytest.raises(
+        ValueError, match=r"^on=2023-11-26: Amazon ElastiCache Serverless did not exist before"
+    ):
+        costs.elasticache_serverless_cost(engine="redis", **usage, on=date(2023, 11, 26))
+    launch = costs.elasticache_serverless_cost(engine="memcached", **usage, on=date(2023, 11, 27))
+    assert launch == OSS_GB_HOUR
+    with pytest.raises(
+        ValueError,
+        match=r"^on=2024-10-07: Amazon ElastiCache Serverless for Valkey did not exist before "
+        r"2024-10-08; accepted range: on >= 2024-10-08$",
+    ):
+        costs.elasticache_serverless_cost(engine="valkey", **usage, on=date(2024, 10, 7))
+    assert costs.elasticache_serverless_cost(engine="redis", **usage, on=date(2024, 10, 7)) == (
+        OSS_GB_HOUR
+    )
+    assert costs.elasticache_serverless_cost(engine="valkey", **usage, on=date(2024, 10, 8)) == (
+        VALKEY_GB_HOUR
+    )
+
+
+@pytest.mark.parametrize(
+    ("usage", "message"),
+    [
+        (
+            dict(engine="redis-oss"),
+            r"^engine must be one of 'valkey', 'redis', 'memcached' \(got 'redis-oss'\)$",
+        ),
+        (dict(engine="Valkey"), r"^engine must be one of 'valkey', 'redis', 'memcached'"),
+        (dict(data_stored_gb=-1), r"^data_stored_gb must be >= 0"),
+        (dict(hours=-730), r"^hours must be >= 0"),
+        (dict(ecpus=-1), r"^ecpus must be >= 0"),
+        (dict(ecpus="10M"), r"^ecpus must be a number"),
+        (dict(on="2026-11-01"), r"^on must be a datetime.date"),
+    ],
+)
+def test_elasticache_serverless_rejects_invalid_usage(usage, message):
+    with pytest.raises(ValueError, match=message):
+        costs.elasticache_serverless_cost(
+            **{"engine": "valkey", "data_stored_gb": 1, "hours": 1, "on": ON, **usage}
+        )
+
+
+def test_elasticache_serverless_takes_keyword_arguments_only():
+    """Like every cost function: keyword-only arguments, on=None for today, a one-line summary."""
+    function = costs.elasticache_serverless_cost
+    parameters = inspect.signature(function).parameters
+    assert list(parameters) == ["engine", "data_stored_gb", "hours", "ecpus", "on"]
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters.values())
+    assert parameters["on"].default is None and parameters["ecpus"].default == 0
+    assert len(function.__doc__.strip().splitlines()[0]) <= 100
+
+
 # --------------------------------------------------------------------------- NAT gateway, endpoints
 def test_nat_gateway_hours_and_data_processed():
     """One gateway a month: 730 x 0.045 = 32.85. Two AZs and 100 GB: 1,460 x 0.045 = 65.70
@@ -342,8 +484,9 @@ def test_every_new_price_has_a_source_and_a_date():
         + costs.price_keys("aurora")
         + costs.price_keys("vpc.")
         + costs.price_keys("route53.")
+        + costs.price_keys("elasticache_serverless.")
     )
-    assert len(keys) == 7 + 5 + 4 + 3
+    assert len(keys) == 7 + 5 + 4 + 3 + 9  # ElastiCache Serverless: 3 engines x 3 entries
     for key in keys:
         entry = costs.price_entry(key, ON)
         assert entry["source"].startswith("https://") and entry["since"] <= ON.isoformat()
