@@ -33,6 +33,8 @@ def draw(filename: str, outformat: str = "png") -> None:
             queue = SimpleQueueServiceSqsQueue("SQS queue", group="sns")
             notifier = Lambda("notifier", group="sns")
             dlq = SimpleQueueServiceSqsQueue("dead-letter\nqueue")
+            deliveries = DynamodbTable("delivery log")
+            large = SimpleQueueServiceSqsQueue("large-orders queue\n(filter: total ≥ 100)")
             stream = KinesisDataStreams("Kinesis\nData Streams\n(order events)")
             consumers = Analytics("analytics\nconsumers")
 
@@ -67,4 +69,6 @@ def draw(filename: str, outformat: str = "png") -> None:
         users_table >> Edge(style="invis") >> stream  # the async service sits beside the users row
         orders_fn >> Edge(minlen="2") >> topic >> queue >> notifier
         queue >> Edge(style="dashed") >> dlq
+        notifier >> deliveries
+        topic >> Edge(label="filter policy") >> large
         orders_fn >> Edge(minlen="2") >> stream >> consumers
