@@ -46,6 +46,7 @@ from __future__ import annotations
 import re
 import socket
 import ssl
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -360,6 +361,14 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], handler: Any, front: Front) -> None:
         self.front = front
         super().__init__(address, handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up before its answer (it timed out) is not an error of the front:
+        AWS's servers drop the answer silently too. Anything else is printed, as the stdlib does."""
+        gone = (ConnectionError, TimeoutError, ssl.SSLEOFError, ssl.SSLZeroReturnError)
+        if isinstance(sys.exc_info()[1], gone):
+            return
+        super().handle_error(request, client_address)
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         if not _opens_tls(request):

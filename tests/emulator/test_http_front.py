@@ -137,3 +137,42 @@ def test_a_host_the_front_does_not_serve_is_a_404(lab):
 def _front(lab) -> tuple[str, int]:
     parts = urlsplit(lab.http_endpoint)
     return parts.hostname, parts.port
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_a_client_that_hangs_up_before_its_answer_is_no_error_of_the_front(capfd, tls):
+    """A caller that times out (orders waiting for a slow users) closes its connection; the
+    front drops the late answer without printing a traceback into the learner's notebook."""
+    import socket
+    import time
+
+    from helpers.emulator.http import Front
+
+    front = Front()
+
+    def slow(request: Request, parts: dict) -> Response:
+        time.sleep(0.5)
+        return Response(200, [("Content-Type", "text/plain")], b"late\n" * 50_000)
+
+    front.register("gateway", slow)
+    front.start(0)
+    try:
+        host, port = front.address.split(":")
+        if tls:
+            import ssl
+
+            context = ssl.create_default_context(cafile=front.authority.ca_file)
+            context.check_hostname = False
+            conn = http.client.HTTPSConnection(host, int(port), timeout=0.1, context=context)
+        else:
+            conn = http.client.HTTPConnection(host, int(port), timeout=0.1)
+        conn.request(
+            "GET", "/prod/users/1", headers={"Host": "abc123.execute-api.us-east-1.amazonaws.com"}
+        )
+        with pytest.raises((TimeoutError, socket.timeout)):
+            conn.getresponse()
+        conn.close()
+        time.sleep(0.8)  # the handler finishes and writes to the closed connection
+    finally:
+        front.stop()
+    assert "Traceback" not in capfd.readouterr().err
