@@ -61,6 +61,7 @@ __all__ = [
     "nat_gateway_cost",
     "price_entry",
     "price_keys",
+    "public_ipv4_cost",
     "route53_cost",
     "s3_cost",
     "secrets_manager_cost",
@@ -1860,6 +1861,37 @@ def vpc_endpoint_cost(
     )
 
 
+def _public_ipv4_items(
+    *, addresses: Number, hours: Number, on: Date = None
+) -> tuple[_dt.date, list[LineItem]]:
+    day = _as_date(on)
+    _require_service("vpc.public_ipv4", day)
+    count = _at_least("addresses", addresses)
+    span = _at_least("hours", hours)
+    note = (
+        f"{_fmt(count)} addresses x {_fmt(span)} hours; every public IPv4 address, in use or "
+        "idle (Elastic IPs, NAT gateways, load balancer nodes, EC2 instances)"
+    )
+    items = _flat("Public IPv4 address hours", "vpc.public_ipv4.hour", count * span, day, note)
+    return day, items
+
+
+def public_ipv4_cost(*, addresses: Number, hours: Number, on: Date = None) -> Decimal:
+    """USD for public IPv4 addresses: each address-hour, in use or idle, attached or not.
+
+    From 2024-02-01 AWS charges for every public IPv4 address it provides: Elastic IPs
+    (associated or not), the public address an EC2 instance gets at launch, and the addresses AWS
+    services hold for you: a NAT gateway's Elastic IP, an internet-facing load balancer's one
+    address per Availability Zone it is enabled in. ``addresses`` is how many are held for each
+    of ``hours`` (an average if the count varies): an internet-facing ALB in two AZs and one NAT
+    gateway are 3 addresses, 2,190 address-hours in a 730-hour month. Addresses you bring (BYOIP)
+    are free and not counted. The EC2 free tier's 750 hours a month of public IPv4 for the first
+    12 months is not modelled. Dates before 2024-02-01 raise ``ValueError``: until then only idle
+    and additional Elastic IPs were charged, which a count of addresses cannot tell apart.
+    """
+    return _total(_public_ipv4_items(addresses=addresses, hours=hours, on=on))
+
+
 def _route53_items(
     *, hosted_zones: Number, queries: Number = 0, alias_queries: Number = 0, on: Date = None
 ) -> tuple[_dt.date, list[LineItem]]:
@@ -1937,6 +1969,7 @@ _BUILDERS: dict[str, Callable[..., tuple[_dt.date, list[LineItem]]]] = {
     "aurora_serverless_v2_cost": _aurora_serverless_v2_items,
     "nat_gateway_cost": _nat_gateway_items,
     "vpc_endpoint_cost": _vpc_endpoint_items,
+    "public_ipv4_cost": _public_ipv4_items,
     "route53_cost": _route53_items,
 }
 

@@ -43,6 +43,7 @@ PUBLIC_SIGNATURES = {
     "elasticache_serverless_cost": "engine data_stored_gb hours ecpus on",
     "nat_gateway_cost": "hours data_gb on",
     "vpc_endpoint_cost": "endpoints azs hours data_gb on",
+    "public_ipv4_cost": "addresses hours on",
     "route53_cost": "hosted_zones queries alias_queries on",
 }
 
@@ -105,6 +106,7 @@ SMALL_USAGE = {
     ),
     "nat_gateway_cost": dict(hours=730, data_gb=50),
     "vpc_endpoint_cost": dict(endpoints=2, azs=2, hours=730, data_gb=100),
+    "public_ipv4_cost": dict(addresses=3, hours=730),
     "route53_cost": dict(hosted_zones=2, queries=3_000_000, alias_queries=5_000_000),
 }
 
@@ -216,6 +218,7 @@ def test_results_are_unrounded_decimals():
         (lambda: costs.aurora_serverless_v2_cost(acu_hours=-1), "acu_hours"),
         (lambda: costs.nat_gateway_cost(hours=-730), "hours"),
         (lambda: costs.vpc_endpoint_cost(endpoints=1, azs=0, hours=1), "azs"),
+        (lambda: costs.public_ipv4_cost(addresses=-1, hours=1), "addresses"),
         (lambda: costs.route53_cost(hosted_zones=-1), "hosted_zones"),
         (lambda: costs.data_transfer_out_cost(gb=float("nan")), "gb"),
         (

@@ -1,5 +1,5 @@
 """The micro-services chapter: Fargate against Lambda, Aurora Serverless v2, ElastiCache Serverless,
-NAT, endpoints, DNS.
+NAT, endpoints, public IPv4 addresses, DNS.
 
 Expected values are worked out by hand from the published us-east-1 unit prices quoted here, never
 read back from the module. Sources: https://aws.amazon.com/fargate/pricing/,
@@ -37,6 +37,7 @@ OSS_ECPU = Decimal("0.0034")  # per 1M ECPUs
 NAT_HOUR = Decimal("0.045")
 NAT_GB = Decimal("0.045")
 ENDPOINT_AZ_HOUR = Decimal("0.01")
+PUBLIC_IPV4_HOUR = Decimal("0.005")  # per public IPv4 address, in use or idle, from 2024-02-01
 PB = 1024 * 1024  # GB: binary units, as in the AWS Price List (1 PB = 1,048,576 GB)
 ZONE = Decimal("0.50")  # first 25 hosted zones, per zone-month
 ZONE_OVER_25 = Decimal("0.10")
@@ -414,6 +415,77 @@ def test_networking_rejects_invalid_usage(call, message):
         call()
 
 
+# --------------------------------------------------------------------------- public IPv4 addresses
+def test_public_ipv4_three_addresses_for_a_month():
+    """An internet-facing ALB in 2 AZs (one address each) and a NAT gateway's Elastic IP for
+    730 h: 3 x 730 = 2,190 address-hours x 0.005 = 10.95. One EC2 instance: 730 x 0.005 = 3.65."""
+    cost = costs.public_ipv4_cost(addresses=3, hours=MONTH, on=ON)
+    assert cost == 3 * MONTH * PUBLIC_IPV4_HOUR == Decimal("10.95")
+    assert costs.public_ipv4_cost(addresses=1, hours=MONTH, on=ON) == Decimal("3.65")
+
+
+def test_public_ipv4_explain_shows_one_line_of_address_hours():
+    breakdown = costs.explain("public_ipv4", addresses=3, hours=MONTH, on=ON)
+    (item,) = breakdown.items
+    assert (item.dimension, item.quantity, item.unit_price, item.amount) == (
+        "Public IPv4 address hours",
+        2190,
+        PUBLIC_IPV4_HOUR,
+        Decimal("10.95"),
+    )
+    assert item.unit == "public IPv4 address-hour" and "in use or idle" in item.note
+    assert item.source == "https://aws.amazon.com/vpc/pricing/"
+    assert breakdown.total == costs.public_ipv4_cost(addresses=3, hours=MONTH, on=ON)
+    assert breakdown.function == "public_ipv4_cost" and breakdown.on == ON
+
+
+def test_public_ipv4_no_addresses_or_no_hours_cost_nothing():
+    """0 addresses, or 0 hours, = 0; an average of 2.5 addresses: 2.5 x 730 x 0.005 = 9.125."""
+    assert costs.public_ipv4_cost(addresses=0, hours=MONTH, on=ON) == 0
+    assert costs.public_ipv4_cost(addresses=3, hours=0, on=ON) == 0
+    assert costs.public_ipv4_cost(addresses=2.5, hours=MONTH, on=ON) == Decimal("9.125")
+
+
+def test_public_ipv4_is_charged_from_2024_02_01():
+    """Announced 2023-07-28, in force from 2024-02-01: earlier dates are refused, because until
+    then in-use addresses were free but idle and additional Elastic IPs were not."""
+    with pytest.raises(
+        ValueError,
+        match=r"^on=2024-01-31: AWS public IPv4 address charge did not exist before 2024-02-01; "
+        r"accepted range: on >= 2024-02-01$",
+    ):
+        costs.public_ipv4_cost(addresses=1, hours=MONTH, on=date(2024, 1, 31))
+    with pytest.raises(ValueError, match=r"^on=2023-07-28: "):
+        costs.public_ipv4_cost(addresses=0, hours=0, on=date(2023, 7, 28))
+    first_day = costs.public_ipv4_cost(addresses=1, hours=24, on=date(2024, 2, 1))
+    assert first_day == 24 * PUBLIC_IPV4_HOUR == Decimal("0.12")
+    assert costs.service_launch("vpc.public_ipv4") == date(2024, 2, 1)
+
+
+@pytest.mark.parametrize(
+    ("usage", "message"),
+    [
+        (dict(addresses=-1), r"^addresses must be >= 0 \(got -1\)$"),
+        (dict(hours=-730), r"^hours must be >= 0 \(got -730\)$"),
+        (dict(addresses="3"), r"^addresses must be a number"),
+        (dict(addresses=True), r"^addresses must be a number"),
+        (dict(hours=float("inf")), r"^hours must be a finite number"),
+        (dict(on="2026-11-01"), r"^on must be a datetime.date"),
+    ],
+)
+def test_public_ipv4_rejects_invalid_usage(usage, message):
+    with pytest.raises(ValueError, match=message):
+        costs.public_ipv4_cost(**{"addresses": 1, "hours": 1, "on": ON, **usage})
+
+
+def test_public_ipv4_takes_keyword_arguments_only():
+    parameters = inspect.signature(costs.public_ipv4_cost).parameters
+    assert list(parameters) == ["addresses", "hours", "on"]
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters.values())
+    assert parameters["on"].default is None
+    assert "public_ipv4_cost" in costs.__all__
+
+
 # --------------------------------------------------------------------------- Route 53
 def test_route53_one_zone_and_a_million_queries():
     """0.50 for the zone + 1 x 0.40 for 1M standard queries = 0.90."""
@@ -486,7 +558,7 @@ def test_every_new_price_has_a_source_and_a_date():
         + costs.price_keys("route53.")
         + costs.price_keys("elasticache_serverless.")
     )
-    assert len(keys) == 7 + 5 + 4 + 3 + 9  # ElastiCache Serverless: 3 engines x 3 entries
+    assert len(keys) == 7 + 5 + 5 + 3 + 9  # vpc.: NAT 2, endpoints 2, public IPv4 1
     for key in keys:
         entry = costs.price_entry(key, ON)
         assert entry["source"].startswith("https://") and entry["since"] <= ON.isoformat()
