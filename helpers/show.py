@@ -27,11 +27,45 @@ def show(resp: Any, *keys: str) -> None:
     print(json.dumps(data, indent=2, default=str, ensure_ascii=False))
 
 
-def source(path: str | Path) -> Any:
-    """Show a source file (a Lambda handler) with syntax highlighting."""
+def source(path: str | Path, *names: str) -> Any:
+    """Show a source file (a Lambda handler) with syntax highlighting; with `names`, only those
+    top-level functions and classes, in the file's order, under a comment naming the rest."""
     from IPython.display import Code
 
-    return Code(filename=str(path), language="python")
+    if not names:
+        return Code(filename=str(path), language="python")
+    return Code(
+        excerpt(Path(path).read_text(encoding="utf-8"), names, str(path)), language="python"
+    )
+
+
+def excerpt(text: str, names: tuple[str, ...] | list[str], label: str = "the file") -> str:
+    """The named top-level definitions of Python source `text` (decorators included)."""
+    import ast
+
+    lines = text.splitlines()
+    definitions = [
+        node
+        for node in ast.parse(text).body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    ]
+    found = {node.name: node for node in definitions}
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise ValueError(
+            f"{label} defines no top-level {', '.join(missing)}; it defines "
+            f"{', '.join(found) or 'nothing'}"
+        )
+    shown = [node for node in definitions if node.name in names]
+    rest = [node.name for node in definitions if node.name not in names]
+    parts = []
+    for node in shown:
+        start = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+        parts.append("\n".join(lines[start : node.end_lineno]))
+    header = f"# {label}: {', '.join(n.name for n in shown)}"
+    if rest:
+        header += f" (also in the file: {', '.join(rest)})"
+    return header + "\n\n\n" + "\n\n\n".join(parts) + "\n"
 
 
 def diagram(name: str) -> Any:
