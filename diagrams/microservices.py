@@ -41,9 +41,10 @@ def draw(filename: str, outformat: str = "png") -> None:
         # The orders labels go at the bottom (the nested clusters inherit it), clear of the edges
         # that leave the VPC upwards.
         with Cluster("orders (ALB + Lambda in a VPC)", graph_attr={"labelloc": "b"}):
-            alb = ElbApplicationLoadBalancer("ALB (internet-facing)\nlistener rules")
             with Cluster("VPC"):
-                nat = NATGateway("NAT gateway\n(egress)")
+                with Cluster("public subnets"):
+                    alb = ElbApplicationLoadBalancer("ALB (internet-facing)\nlistener rules")
+                    nat = NATGateway("NAT gateway\n(egress)")
                 with Cluster("private subnets"):
                     orders_fn = Lambda("orders")
                     cache = ElastiCache("ElastiCache Serverless\n(read cache)")

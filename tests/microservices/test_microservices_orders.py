@@ -292,6 +292,61 @@ def test_an_order_is_refused_with_503_when_users_does_not_answer(lab, shop, depl
     assert (stored(lab, shop), on_stream(lab, shop), published(lab, shop)) == (rows, records, [])
 
 
+def test_an_order_is_refused_with_503_when_users_is_slower_than_its_timeout(lab, shop):
+    """GIVEN prod running a users version delayed by 2.5 s (fault injection) and orders waiting
+    at most USERS_TIMEOUT = 2 s WHEN an order is placed THEN 503 saying users did not answer,
+    and nothing is stored, published or streamed."""
+    users, apigw, lambda_ = shop["users"], lab.client("apigateway"), lab.client("lambda")
+    config = lambda_.get_function_configuration(FunctionName=users.function)["Environment"]
+    lambda_.update_function_configuration(
+        FunctionName=users.function,
+        Environment={"Variables": {**config["Variables"], "FAULT_DELAY_MS": "2500"}},
+    )
+    lambda_.get_waiter("function_updated_v2").wait(FunctionName=users.function)
+    slow = lambda_.publish_version(FunctionName=users.function)["Version"]
+    lambda_.update_function_configuration(FunctionName=users.function, Environment=config)
+    lambda_.get_waiter("function_updated_v2").wait(FunctionName=users.function)
+    users.release("slow", slow)
+    published(lab, shop)
+    rows, records = stored(lab, shop), on_stream(lab, shop)
+
+    def point_prod_at(name):
+        apigw.update_stage(
+            restApiId=users.api,
+            stageName="prod",
+            patchOperations=[{"op": "replace", "path": "/variables/alias", "value": name}],
+        )
+
+    point_prod_at("slow")
+    try:
+        resp = place(shop)
+    finally:
+        point_prod_at("live")
+
+    assert reason_is(resp, 503), (resp.status_code, resp.text)
+    assert resp.json()["message"].startswith("the users service did not answer")
+    assert (stored(lab, shop), on_stream(lab, shop), published(lab, shop)) == (rows, records, [])
+
+
+def test_an_order_finding_the_database_paused_is_503_with_retry_after(lab, shop):
+    """GIVEN Aurora Serverless v2 with a minimum of 0 ACUs, idle for longer than its
+    SecondsUntilAutoPause WHEN an order is placed THEN the Data API's DatabaseResumingException
+    becomes 503 with Retry-After, and once the database has resumed orders are taken again."""
+    rds = lab.client("rds")
+    cluster = rds.describe_db_clusters(DBClusterIdentifier=shop["orders"].cluster_arn)
+    idle = cluster["DBClusters"][0]["ServerlessV2ScalingConfiguration"]["SecondsUntilAutoPause"]
+    lab.clock.advance(idle + 1)
+
+    paused = place(shop)
+    lab.clock.advance(30)  # Aurora resumes in about 15 s
+    resumed = place(shop)
+
+    assert reason_is(paused, 503), (paused.status_code, paused.text)
+    assert int(paused.headers["Retry-After"]) > 0
+    assert "resuming" in paused.json()["message"]
+    assert resumed.status_code == 201, resumed.text
+
+
 def test_an_order_with_an_empty_user_id_is_refused_with_a_4xx(lab, shop):
     resp = place(shop, user_id="")
 

@@ -18,6 +18,10 @@ Placing an order shows the two ways services talk:
 Reads go through a cache-aside read cache in ElastiCache (Valkey): `X-Cache: Hit` or `Miss`.
 A cache that cannot be reached is logged and skipped: the database still answers.
 
+A call that finds the database paused (Aurora Serverless v2 with a minimum of 0 ACUs pauses when
+idle) is answered 503 with `Retry-After`: the Data API says DatabaseResumingException and the
+database takes seconds to resume.
+
 Every answer carries `Server-Timing` (the users call, the database, the cache, the publish, in
 ms), the W3C header browsers show in their network panel.
 
@@ -55,11 +59,12 @@ _cache = None
 
 
 class Refused(Exception):
-    """A request answered with `status` and this message."""
+    """A request answered with `status` and this message (and `Retry-After`, in seconds)."""
 
-    def __init__(self, status, message):
+    def __init__(self, status, message, retry_after=None):
         super().__init__(message)
         self.status = status
+        self.retry_after = retry_after
 
 
 def handler(event, context):
@@ -78,6 +83,8 @@ def handler(event, context):
             raise Refused(404, f"no route for {method} {event['path']}")
     except Refused as exc:
         status, body = exc.status, {"message": str(exc)}
+        if exc.retry_after:
+            headers["Retry-After"] = str(exc.retry_after)
     print(json.dumps({"route": f"{method} {path}", "status": status, "timings_ms": timings}))
     headers["Server-Timing"] = ", ".join(f"{k};dur={v}" for k, v in timings.items())
     return {
@@ -234,9 +241,13 @@ def list_orders(event, timings):
 def sql(statement, **values):
     """Run one statement through the RDS Data API; rows as dicts."""
     parameters = [typed(name, value) for name, value in values.items()]
-    result = rds_data.execute_statement(
-        **DATABASE, sql=statement, parameters=parameters, formatRecordsAs="JSON"
-    )
+    try:
+        result = rds_data.execute_statement(
+            **DATABASE, sql=statement, parameters=parameters, formatRecordsAs="JSON"
+        )
+    except rds_data.exceptions.DatabaseResumingException:
+        # Aurora Serverless v2 paused (minimum 0 ACUs): it resumes in about 15 s
+        raise Refused(503, "the database is resuming; try again shortly", retry_after=15) from None
     return json.loads(result.get("formattedRecords") or "[]")
 
 

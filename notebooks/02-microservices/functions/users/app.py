@@ -14,12 +14,14 @@ Every answer carries `X-Api-Version` and `X-Function-Version` (the Lambda versio
 so a client sees which version answered, as a canary deployment needs.
 
 Environment: USERS_TABLE; API_VERSION (1 or 2, default 1); optional ORDERS_URL (version 2's
-links).
+links) and FAULT_DELAY_MS, a delay injected before every answer — what AWS Fault Injection
+Service's `aws:lambda:invocation-add-delay` action does — to play a slow release.
 """
 
 import json
 import os
 import re
+import time
 import uuid
 
 import boto3
@@ -28,6 +30,7 @@ users = boto3.resource("dynamodb").Table(os.environ["USERS_TABLE"])
 
 API_VERSION = os.environ.get("API_VERSION", "1")
 ORDERS_URL = os.environ.get("ORDERS_URL", "")
+FAULT_DELAY_MS = int(os.environ.get("FAULT_DELAY_MS", "0"))
 EMAIL = re.compile(r"^[^@\s/]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
@@ -43,6 +46,8 @@ def handler(event, context):
     method, resource = event["httpMethod"], event["resource"]
     route = ROUTES.get((method, resource))
     print(json.dumps({"route": f"{method} {resource}", "api_version": API_VERSION}))
+    if FAULT_DELAY_MS:
+        time.sleep(FAULT_DELAY_MS / 1000)
     try:
         if route is None:
             raise Refused(404, f"no route for {method} {event['path']}")
