@@ -1,4 +1,5 @@
-"""Benchmarks of the offline Lambda runtime, the notebooks and chapter 1 (see README.md here)."""
+"""Benchmarks of the offline Lambda runtime, the notebooks and chapters 1, 2 and 5 (see README.md
+here)."""
 
 from __future__ import annotations
 
@@ -635,6 +636,383 @@ def bench_myblog(photos: int, requests_n: int) -> list[tuple[str, str, str]]:
     ]
 
 
+# one invocation: function name, payload, wall ms of the runtime's invoke, Duration ms, init ms
+_Run = tuple[str, bytes, float, float, float | None]
+
+
+class _Runs:
+    """Every invocation the lab runs while installed (API Gateway, the ALB, lambda.invoke, event
+    source mappings all go through Emulator.run): function, payload, wall ms of the runtime's
+    invoke, the invocation's Duration ms and its init ms (a cold start)."""
+
+    def __init__(self, emulator) -> None:
+        self.emulator = emulator
+        self.calls: list[_Run] = []
+
+    def __enter__(self) -> _Runs:
+        original = self.emulator.run
+
+        def run(fn, payload, **kwargs):
+            t = time.perf_counter()
+            outcome = original(fn, payload, **kwargs)
+            wall = (time.perf_counter() - t) * 1000
+            self.calls.append(
+                (fn.function_name, payload, wall, outcome.duration_ms, outcome.init_ms)
+            )
+            return outcome
+
+        self.emulator.run = run
+        return self
+
+    def __exit__(self, *exc) -> None:
+        del self.emulator.run  # the class's method again
+
+    def since(self, mark: int, function: str) -> list[_Run]:
+        """The invocations of `function` since calls[mark]."""
+        return [c for c in self.calls[mark:] if c[0] == function]
+
+
+# the orders function's users call, timed in the same runtime: urllib makes a default SSL
+# context (parsing the trust store) for every HTTPS connection; the same GET with one context
+TLS_PROBE = """
+import ssl
+import time
+import urllib.request
+
+def median_ms(call, n):
+    spent = []
+    for _ in range(n):
+        t = time.perf_counter()
+        call()
+        spent.append((time.perf_counter() - t) * 1000)
+    return sorted(spent)[n // 2]
+
+def handler(event, context):
+    url, n, shared = event["url"], event["n"], ssl.create_default_context()
+    return {
+        "context_ms": median_ms(ssl.create_default_context, n),
+        "new_context_ms": median_ms(lambda: urllib.request.urlopen(url, timeout=2).read(), n),
+        "shared_context_ms": median_ms(
+            lambda: urllib.request.urlopen(url, timeout=2, context=shared).read(), n
+        ),
+    }
+"""
+
+
+def _median(values) -> float:
+    values = list(values)
+    return statistics.median(values) if values else float("nan")
+
+
+def bench_microservices(calls: int, backlog: int) -> list[tuple[str, str, str]]:
+    """Chapter 2: the hops of a users GET, the orders sync path, the async path."""
+    import contextlib
+    import types
+    from collections import Counter
+
+    import requests
+
+    import helpers
+
+    # the chapter's tests build the whole stack as the notebook does: their builders, reused
+    # (support.py holds dataclasses: its module must be in sys.modules while it runs)
+    spec = importlib.util.spec_from_file_location(
+        "bench_ms_support", ROOT / "tests/microservices/support.py"
+    )
+    ms = sys.modules["bench_ms_support"] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ms)
+    warm = 20
+
+    lab = helpers.start("bench-ms", "moto")
+    try:
+        lambda_, sqs, sns, ddb = (lab.client(s) for s in ("lambda", "sqs", "sns", "dynamodb"))
+        role = _role(lab)
+
+        def deploy_app(folder, *, base=None, env=None, requirements=(), **kwargs) -> str:
+            """The builders' deploy_app: functions/<folder> deployed as the notebook does."""
+            return _deploy(
+                lab,
+                base or folder,
+                ms.FUNCTIONS / folder,
+                role,
+                env or {},
+                requirements=requirements,
+                **kwargs,
+            )
+
+        t = time.perf_counter()
+        users = ms.build_users(lab, deploy_app)
+        events = ms.build_notifications(lab, deploy_app)
+        orders = ms.build_orders(
+            lab, deploy_app, users_url=users.url(), topic=events.topic, stream=events.stream
+        )
+        customers = [
+            ms.register(users, name, f"{name.split()[0].lower()}@example.com")
+            for name in ("Ada Lovelace", "Alan Turing", "Grace Hopper")
+        ]
+        built_s = time.perf_counter() - t
+        placed: set[str] = set()
+
+        def place(i: int) -> requests.Response:
+            items = [{"sku": f"sku-{i % 7}", "quantity": 1 + i % 3, "unit_price": 9.5 + i % 50}]
+            resp = requests.post(
+                f"{orders.url}/orders",
+                json={"user_id": customers[i % len(customers)], "items": items},
+            )
+            if resp.status_code == 201:
+                placed.add(resp.json()["order_id"])
+            return resp
+
+        def delivered() -> int:
+            return ddb.scan(TableName=events.deliveries, Select="COUNT")["Count"]  # < 1 MB
+
+        with _Runs(lab.emulator) as runs:
+            # cold starts, not timed: users (by register), orders and the notifier
+            assert place(0).status_code == 201
+            lab.settle()
+
+            # 1. GET /users/{id}: API Gateway, lambda.invoke with the event it passes, in-process
+            url = f"{users.url()}/users/{customers[0]}"
+            mark = len(runs.calls)
+            requests.get(url).raise_for_status()
+            event = runs.since(mark, users.function)[0][1]
+            app = ms.load(
+                "bench_ms_users",
+                ms.FUNCTIONS / "users" / "app.py",
+                {"USERS_TABLE": users.table, "API_VERSION": "1", "AWS_DEFAULT_REGION": lab.region},
+            )  # its table client is moto's, in this process: no HTTP
+            context = types.SimpleNamespace(function_version=users.versions["live"])
+            sink = io.StringIO()  # what the handler prints (the runtime captures it too)
+
+            def via_gateway() -> int:
+                return requests.get(url).status_code
+
+            def via_invoke() -> int:
+                resp = lambda_.invoke(FunctionName=users.function, Qualifier="live", Payload=event)
+                return json.loads(resp["Payload"].read())["statusCode"]
+
+            def in_process() -> int:
+                with contextlib.redirect_stdout(sink):
+                    out = json.dumps(app.handler(json.loads(event), context))
+                return json.loads(out)["statusCode"]
+
+            hops = {"gateway": via_gateway, "invoke": via_invoke, "direct": in_process}
+            took: dict[str, list[float]] = {k: [] for k in hops}
+            inside: dict[str, list[tuple[float, float]]] = {"gateway": [], "invoke": []}
+            hop_status: Counter = Counter()
+            for i in range(warm + calls):  # interleaved: a machine that slows down slows all
+                for kind, call in hops.items():
+                    mark = len(runs.calls)
+                    t = time.perf_counter()
+                    status = call()
+                    spent = (time.perf_counter() - t) * 1000
+                    if i >= warm:
+                        took[kind].append(spent)
+                        hop_status[status] += 1
+                    if i >= warm and kind in inside:
+                        run = runs.since(mark, users.function)[0]
+                        inside[kind].append((run[2], run[3]))
+                sink.seek(0)
+                sink.truncate()
+
+            # 2. POST /orders through the ALB, the consumer stopped (its messages wait)
+            lambda_.update_event_source_mapping(UUID=events.mapping, Enabled=False)
+            lab.settle()
+            for i in range(warm // 2):
+                place(i)
+            sync: list[dict[str, float]] = []
+            sync_status: Counter = Counter()
+            t0 = time.perf_counter()
+            for i in range(calls):
+                mark = len(runs.calls)
+                t = time.perf_counter()
+                resp = place(i)
+                wall = (time.perf_counter() - t) * 1000
+                sync_status[resp.status_code] += 1
+                if resp.status_code != 201:
+                    continue
+                timing = ms.server_timing(resp.headers.get("Server-Timing", ""))
+                orders_run = runs.since(mark, orders.function)[0]
+                users_run = runs.since(mark, users.function)[0]
+                sync.append(
+                    {
+                        "wall": wall,
+                        **timing,
+                        "run": orders_run[2],
+                        "duration": orders_run[3],
+                        "users_run": users_run[2],
+                    }
+                )
+            sync_rate = calls / (time.perf_counter() - t0)
+
+            # 3b. the backlog: what waits in the queue, topped up to `backlog` with OrderPlaced
+            lab.settle()
+            queued = ms.queue_depth(sqs, events.queue)
+            for i in range(max(0, backlog - queued)):
+                total = f"{10 + i % 150}.00"
+                sns.publish(
+                    TopicArn=events.topic,
+                    Message=json.dumps(ms.order_placed(f"backlog-{i:04d}", total)),
+                    MessageAttributes=ms.order_attributes(total),
+                )
+                placed.add(f"backlog-{i:04d}")
+            lab.settle()
+            waiting = ms.queue_depth(sqs, events.queue)
+            mark = len(runs.calls)
+            t0 = time.perf_counter()
+            lambda_.update_event_source_mapping(UUID=events.mapping, Enabled=True)
+            drain_settle = lab.settle()
+            drain_s = time.perf_counter() - t0
+            drained = runs.since(mark, events.notifier)
+
+            # 3a. orders placed with the consumer running, then until the last is notified
+            mark = len(runs.calls)
+            live: list[float] = []
+            live_status: Counter = Counter()
+            t0 = time.perf_counter()
+            for i in range(calls):
+                t = time.perf_counter()
+                live_status[place(i).status_code] += 1
+                live.append((time.perf_counter() - t) * 1000)
+            last_post = time.perf_counter()
+            live_rate = calls / (last_post - t0)
+            notified_meanwhile = len(runs.since(mark, events.notifier))
+            settled = lab.settle()
+            settle_s = time.perf_counter() - last_post
+            live_notifier = runs.since(mark, events.notifier)
+
+        # where the users call's time goes, by a probe in the same runtime (not timed above)
+        with tempfile.TemporaryDirectory() as tmp:
+            Path(tmp, "app.py").write_text(TLS_PROBE)
+            probe_fn = _deploy(lab, "tls-probe", Path(tmp), role, {})
+        lambda_.invoke(FunctionName=probe_fn, Payload=json.dumps({"url": url, "n": 1}))  # cold
+        resp = lambda_.invoke(FunctionName=probe_fn, Payload=json.dumps({"url": url, "n": 20}))
+        tls = json.loads(resp["Payload"].read())
+
+        log = {item["order_id"]["S"] for item in ms.scan_all(ddb, events.deliveries)}
+        left = (ms.queue_depth(sqs, events.queue), ms.queue_depth(sqs, events.dlq))
+        errors = [
+            n for n in lab.emulator.notes if n.startswith(("delivery error", "could not deliver"))
+        ]
+        count = delivered()
+    finally:
+        report = lab.teardown()
+        if not report.clean:
+            print(f"bench-ms: teardown left {report!r}", file=sys.stderr)
+
+    g, i, d = (_median(took[k]) for k in ("gateway", "invoke", "direct"))
+    g_run, g_dur = (_median(x[j] for x in inside["gateway"]) for j in (0, 1))
+    i_run, i_dur = (_median(x[j] for x in inside["invoke"]) for j in (0, 1))
+    p = _median(s["wall"] for s in sync)
+    parts = {k: _median(s.get(k, 0.0) for s in sync) for k in ("users", "db", "publish")}
+    rest = [s["wall"] - s.get("users", 0) - s.get("db", 0) - s.get("publish", 0) for s in sync]
+    remainder = _median(rest)
+    outside = _median(s["wall"] - s["run"] for s in sync)
+    runtime = _median(s["run"] - s["duration"] for s in sync)
+    beyond = _median(
+        s["duration"] - s.get("users", 0) - s.get("db", 0) - s.get("publish", 0) for s in sync
+    )
+    nested = _median(s.get("users", 0) - s["users_run"] for s in sync)
+    per_batch = _median(len(json.loads(c[1])["Records"]) for c in live_notifier)
+    drain_duration = sum(c[3] for c in drained) / 1000
+    drain_wall = sum(c[2] for c in drained) / 1000
+    ok = (
+        log == placed
+        and count == len(placed)
+        and left == (0, 0)
+        and not errors
+        and set(hop_status) == {200}
+        and set(sync_status) == set(live_status) == {201}
+        and waiting == max(backlog, queued)
+    )
+    pending = settled.pending + drain_settle.pending
+    return [
+        (
+            "microservices: GET /users/{id} via API Gateway / in-process",
+            f"{g / d:.1f}× (median of {calls}: `requests.get` {g:.1f} ms, the handler called "
+            f"in-process {d:.2f} ms)",
+            "reported",
+        ),
+        (
+            "  lambda.invoke (the proxy event) / in-process",
+            f"{i / d:.1f}× ({i:.1f} ms; the runtime's invoke {i_run:.1f} ms of it, Duration "
+            f"{i_dur:.1f} ms; boto3 + moto's Invoke {i - i_run:.1f} ms)",
+            "reported",
+        ),
+        (
+            "  API Gateway hop: via API Gateway − lambda.invoke",
+            f"{g - i:.1f} ms ({g / i:.2f}×; a gateway GET: the runtime's invoke {g_run:.1f} ms, "
+            f"Duration {g_dur:.1f} ms; requests + front + API Gateway {g - g_run:.1f} ms)",
+            "reported",
+        ),
+        (
+            "  Lambda hop: lambda.invoke − in-process",
+            f"{i - d:.1f} ms (runtime beyond Duration {i_run - i_dur:.1f} ms; Duration over "
+            f"the in-process call {i_dur - d:.1f} ms: the table read over HTTP)",
+            "reported",
+        ),
+        (
+            "microservices: POST /orders via the ALB (sync path)",
+            f"{p:.1f} ms median ({calls} orders, statuses {dict(sync_status)}, consumer "
+            f"stopped; {sync_rate:.1f} orders/s)",
+            "reported",
+        ),
+        (
+            "  Server-Timing: users call, db, publish",
+            f"users {parts['users']:.1f} ms ({parts['users'] / p:.0%}), db {parts['db']:.1f} ms "
+            f"({parts['db'] / p:.0%}), publish {parts['publish']:.1f} ms "
+            f"({parts['publish'] / p:.0%}); the users call {parts['users'] / g:.2f}× a GET "
+            f"from here (its invocation {parts['users'] - nested:.1f} ms, TLS + front + API "
+            f"Gateway from the function {nested:.1f} ms)",
+            "reported",
+        ),
+        (
+            "  the users call, probed in the same runtime",
+            f"{tls['new_context_ms']:.1f} ms with a new SSL context per call (`urlopen` without "
+            f"`context=`: the trust store parsed each time, {tls['context_ms']:.1f} ms); "
+            f"{tls['shared_context_ms']:.1f} ms with one context reused, as orders does "
+            f"(medians of 20)",
+            "reported",
+        ),
+        (
+            "  remainder (ALB + Lambda runtime)",
+            f"{remainder:.1f} ms = {remainder / p:.0%} (requests + front + ALB {outside:.1f} ms; "
+            f"runtime beyond Duration {runtime:.1f} ms; the handler beyond the three "
+            f"{beyond:.1f} ms)",
+            "reported",
+        ),
+        (
+            "microservices: orders/s with the consumer running",
+            f"{live_rate:.1f} orders/s = {live_rate / sync_rate:.2f}× stopped ({calls} orders, "
+            f"statuses {dict(live_status)}; POST median {_median(live):.1f} ms; "
+            f"{notified_meanwhile} notifier invocations meanwhile, median batch {per_batch:.0f} "
+            "message(s), the mapping's window 1 s)",
+            "reported",
+        ),
+        (
+            "  settle: last POST → last notification stored",
+            f"{settle_s:.2f} s ({len(live_notifier) - notified_meanwhile} more invocation(s); lab "
+            f"clock advanced {settled.advanced_s:.1f} s)",
+            "reported",
+        ),
+        (
+            f"microservices: drain of {waiting} waiting messages",
+            f"{waiting / drain_s:.0f} messages/s ({drain_s:.2f} s from enabling the mapping; "
+            f"{len(drained)} invocations, runtime's invoke Σ {drain_wall:.2f} s = "
+            f"{drain_wall / drain_s:.0%}, Σ Duration {drain_duration:.2f} s)",
+            "reported",
+        ),
+        (
+            "  accounting",
+            f"{'ok' if ok else 'MISMATCH'}: {len(placed)} orders and backlog messages = {count} "
+            f"in the delivery log ({len(log ^ placed)} differ); queue, DLQ {left}; "
+            f"{len(errors)} delivery errors; stack built in {built_s:.1f} s"
+            + (f"; settle left: {'; '.join(pending)}" if pending else ""),
+            "reported",
+        ),
+    ]
+
+
 ATHENA_SQL = (
     "SELECT hour, count(*) AS readings, round(avg(temp), 3) AS avg_temp, max(temp) AS max_temp, "
     "approx_percentile(temp, 0.9) AS p90 FROM {table} GROUP BY hour ORDER BY hour"
@@ -1116,17 +1494,23 @@ def main() -> int:
     parser.add_argument(
         "groups",
         nargs="*",
-        help="runtime, notebooks, myblog, athena and/or ingestion (default: all)",
+        help="runtime, notebooks, myblog, microservices, athena and/or ingestion (default: all)",
     )
     parser.add_argument("--rounds", type=int, default=10, help="cold starts to time (x10 warm)")
     parser.add_argument("--photos", type=int, default=200, help="myblog: photos to upload")
     parser.add_argument("--requests", type=int, default=300, help="myblog: API requests per run")
+    parser.add_argument(
+        "--calls", type=int, default=200, help="microservices: timed calls of each kind"
+    )
+    parser.add_argument(
+        "--backlog", type=int, default=500, help="microservices: messages waiting to drain"
+    )
     parser.add_argument("--athena-rows", type=int, default=100_000, help="athena: rows queried")
     parser.add_argument(
         "--records", type=int, default=100_000, help="ingestion: telemetry readings published"
     )
     args = parser.parse_args()
-    groups = ["runtime", "notebooks", "myblog", "athena", "ingestion"]
+    groups = ["runtime", "notebooks", "myblog", "microservices", "athena", "ingestion"]
     args.groups = args.groups or groups
     unknown = set(args.groups) - set(groups)
     if unknown:
@@ -1138,6 +1522,8 @@ def main() -> int:
         rows += bench_notebooks()
     if "myblog" in args.groups:
         rows += bench_myblog(args.photos, args.requests)
+    if "microservices" in args.groups:
+        rows += bench_microservices(args.calls, args.backlog)
     if "athena" in args.groups:
         rows += bench_athena(args.athena_rows, args.rounds)
     if "ingestion" in args.groups:
