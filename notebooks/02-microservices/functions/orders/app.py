@@ -33,6 +33,7 @@ CACHE_PORT; optional USERS_TIMEOUT (seconds, default 2), CACHE_TTL (seconds, def
 import base64
 import json
 import os
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -56,6 +57,8 @@ DATABASE = {
     "database": os.environ["DATABASE"],
 }
 _cache = None
+# one TLS context for every call to users: making one reads the whole trust store (tens of ms)
+TLS = ssl.create_default_context()
 
 
 class Refused(Exception):
@@ -165,7 +168,7 @@ def fetch_user(user_id):
     """The synchronous call: GET {USERS_URL}/users/{id}, waiting at most USERS_TIMEOUT s."""
     url = f"{USERS_URL}/users/{urllib.request.quote(user_id, safe='')}"
     try:
-        with urllib.request.urlopen(url, timeout=USERS_TIMEOUT) as response:
+        with urllib.request.urlopen(url, timeout=USERS_TIMEOUT, context=TLS) as response:
             return json.load(response)
     except urllib.error.HTTPError as error:
         if error.code == 404:
