@@ -25,6 +25,7 @@ from types import ModuleType
 from typing import Any
 
 import helpers
+from tests.emulator.sqs_support import queue_arn, queue_depth  # noqa: F401 (shared here)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTER = ROOT / "notebooks" / "05-ingestion-pipeline"
@@ -299,23 +300,6 @@ def write_parquet(rows: list[dict[str, Any]]) -> bytes:
         finally:
             con.close()
         return path.read_bytes()
-
-
-def queue_arn(sqs: Any, url: str) -> str:
-    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-
-
-def queue_depth(sqs: Any, url: str) -> int:
-    """Messages in a queue, visible or in flight."""
-    attrs = sqs.get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return int(attrs["ApproximateNumberOfMessages"]) + int(
-        attrs["ApproximateNumberOfMessagesNotVisible"]
-    )
 
 
 def drain(sqs: Any, url: str) -> list[dict[str, Any]]:

@@ -41,6 +41,7 @@ from types import ModuleType
 from typing import Any
 
 import helpers
+from tests.emulator.sqs_support import queue_arn, queue_depth  # noqa: F401 (shared here)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTER = ROOT / "notebooks" / "02-microservices"
@@ -245,23 +246,6 @@ def order_placed(order_id: str, total: str = "42.00", **extra: Any) -> dict[str,
 
 
 # ---- SQS, Kinesis, DynamoDB ---------------------------------------------------------------------
-def queue_arn(sqs: Any, url: str) -> str:
-    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-
-
-def queue_depth(sqs: Any, url: str) -> int:
-    """Messages in a queue, visible or in flight."""
-    attrs = sqs.get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return int(attrs["ApproximateNumberOfMessages"]) + int(
-        attrs["ApproximateNumberOfMessagesNotVisible"]
-    )
-
-
 def drain(sqs: Any, url: str) -> list[dict[str, Any]]:
     """Receive and delete every visible message of a queue."""
     out = []
