@@ -17,6 +17,8 @@ from collections import Counter
 
 import pytest
 
+from tests.emulator.sqs_support import queue_depth
+
 BOTH = ("moto", "moto-server")
 
 
@@ -58,16 +60,6 @@ def _drain(sqs, url):
         out.extend(got["Messages"])
 
 
-def _count(sqs, url):
-    attrs = sqs.get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return int(attrs["ApproximateNumberOfMessages"]) + int(
-        attrs["ApproximateNumberOfMessagesNotVisible"]
-    )
-
-
 @pytest.mark.backends(*BOTH)
 def test_batch_size_is_honoured_and_nothing_is_lost(lab, deploy, queue, events_of):
     """GIVEN 25 messages and a mapping with BatchSize 10 WHEN settled THEN every invocation
@@ -94,7 +86,7 @@ def test_batch_size_is_honoured_and_nothing_is_lost(lab, deploy, queue, events_o
     assert max(len(b) for b in batches) > 1  # records are batched, not sent one by one
     seen = [r["body"] for b in batches for r in b]
     assert sorted(seen) == sorted(bodies)
-    assert _count(sqs, url) == 0
+    assert queue_depth(sqs, url) == 0
 
 
 @pytest.mark.backends(*BOTH)
@@ -126,7 +118,7 @@ def test_an_error_returns_the_whole_batch_after_the_visibility_timeout(
     assert {r["messageId"] for r in first} == {r["messageId"] for r in second}
     assert report.failed >= 1
     assert report.advanced_s >= 30
-    assert _count(sqs, url) == 0
+    assert queue_depth(sqs, url) == 0
 
 
 @pytest.mark.backends(*BOTH)
@@ -156,7 +148,7 @@ def test_report_batch_item_failures_returns_only_the_named_message(lab, deploy, 
 
     seen = Counter(r["body"] for e in events_of(name) for r in e["Records"])
     assert seen == {"good a": 1, "good b": 1, "poison pill": 2}
-    assert _count(sqs, url) == 0
+    assert queue_depth(sqs, url) == 0
     assert [m["Body"] for m in _drain(sqs, dlq_url)] == ["poison pill"]
 
 
@@ -175,11 +167,11 @@ def test_an_empty_batch_item_failures_list_means_success(lab, deploy, queue, eve
     lab.settle()
 
     assert [r["body"] for e in events_of(name) for r in e["Records"]] == ["all good"]
-    assert _count(sqs, url) == 0
+    assert queue_depth(sqs, url) == 0
 
 
 @pytest.mark.backends(*BOTH)
-def test_a_message_that_always_fails_moves_to_the_dlq_after_max_receive_count(
+def test_a_message_that_always_fails_moves_to_the_dlq_after_max_receivequeue_depth(
     lab, deploy, queue, events_of
 ):
     """GIVEN maxReceiveCount 3 and a function that always raises WHEN settled THEN the handler
@@ -195,7 +187,7 @@ def test_a_message_that_always_fails_moves_to_the_dlq_after_max_receive_count(
     records = [r for e in events_of(name) for r in e["Records"]]
     assert [r["attributes"]["ApproximateReceiveCount"] for r in records] == ["1", "2", "3"]
     assert report.advanced_s >= 2 * 20  # two visibility timeouts of lab time
-    assert _count(sqs, url) == 0
+    assert queue_depth(sqs, url) == 0
     dead = _drain(sqs, dlq_url)
     assert [(m["MessageId"], m["Body"]) for m in dead] == [(sent["MessageId"], "doomed")]
 
@@ -211,7 +203,7 @@ def test_a_disabled_mapping_delivers_nothing(lab, deploy, queue, events_of):
     sqs.send_message(QueueUrl=url, MessageBody="waits")
     lab.settle()
 
-    assert _count(sqs, url) == 1
+    assert queue_depth(sqs, url) == 1
     logs = lab.client("logs")
     groups = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"]
     assert groups == []  # never invoked
@@ -258,7 +250,7 @@ def test_concurrent_senders_lose_no_mapping_and_no_message(lab, deploy, queue, e
     assert {r["attributes"]["ApproximateReceiveCount"] for r in records} == {"1"}
     # moto's own synchronous delivery would send fixed attributes and md5OfBody
     assert all(r["md5OfBody"] == hashlib.md5(r["body"].encode()).hexdigest() for r in records)
-    assert _count(sqs, url) == 0
+    assert queue_depth(sqs, url) == 0
 
 
 @pytest.mark.backends(*BOTH)

@@ -7,7 +7,6 @@ conftest, so every suite starts labs and deploys the same way.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from types import ModuleType
 
@@ -55,13 +54,4 @@ def report_app() -> ModuleType:
         "WORKGROUP": "reports",
         "REPORTS_BUCKET": "reporting-bucket",
     }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        return load("ingestion_report_app", FUNCTIONS / "report" / "app.py")
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    return load("ingestion_report_app", FUNCTIONS / "report" / "app.py", env)

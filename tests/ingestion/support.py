@@ -15,16 +15,14 @@ https://docs.aws.amazon.com/firehose/latest/dev/data-transformation-status-model
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
-import sys
 import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import helpers
+from tests.emulator.chapter_support import load  # noqa: F401 (shared here)
 from tests.emulator.sqs_support import queue_arn, queue_depth  # noqa: F401 (shared here)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,16 +64,6 @@ REPORT_HEADER = (
     "avg_humidity",
     "min_battery",
 )
-
-
-def load(name: str, path: Path) -> ModuleType:
-    """Import a chapter file as module `name` (kept in sys.modules: dataclasses need it)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None, path
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 # ---- time, as Hive and Athena write it ----------------------------------------------------------

@@ -28,19 +28,16 @@ The expectations are written from AWS's documents, not from the chapter's code:
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import re
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import helpers
+from tests.emulator.chapter_support import load  # noqa: F401 (shared here)
 from tests.emulator.sqs_support import queue_arn, queue_depth  # noqa: F401 (shared here)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,26 +122,6 @@ SNS_ENVELOPE_KEYS = {
     "SigningCertURL",
     "UnsubscribeURL",
 }
-
-
-def load(name: str, path: Path, env: dict[str, str] | None = None) -> ModuleType:
-    """Import a chapter file as module `name` (kept in sys.modules) with `env` set while it
-    imports (its boto3 clients are created, never called unless a test swaps them)."""
-    saved = {k: os.environ.get(k) for k in env or {}}
-    os.environ.update(env or {})
-    try:
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None, path
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 # ---- the contracts, read independently --------------------------------------------------------

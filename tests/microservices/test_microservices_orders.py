@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import pytest
@@ -212,23 +213,46 @@ def test_an_order_for_an_unknown_user_is_refused_with_422(lab, shop):
     assert (stored(lab, shop), on_stream(lab, shop), published(lab, shop)) == (rows, records, [])
 
 
+def publish_users_with(lab, users, **variables) -> str:
+    """Publish a users version whose environment adds `variables`, leaving $LATEST as it was."""
+    lambda_ = lab.client("lambda")
+    config = lambda_.get_function_configuration(FunctionName=users.function)["Environment"]
+    lambda_.update_function_configuration(
+        FunctionName=users.function,
+        Environment={"Variables": {**config["Variables"], **variables}},
+    )
+    lambda_.get_waiter("function_updated_v2").wait(FunctionName=users.function)
+    version = lambda_.publish_version(FunctionName=users.function)["Version"]
+    lambda_.update_function_configuration(FunctionName=users.function, Environment=config)
+    lambda_.get_waiter("function_updated_v2").wait(FunctionName=users.function)
+    return version
+
+
+@contextmanager
+def prod_running(lab, users, alias):
+    """users' prod stage runs `alias` for the block, then `live` again."""
+
+    def point_prod_at(name):
+        lab.client("apigateway").update_stage(
+            restApiId=users.api,
+            stageName="prod",
+            patchOperations=[{"op": "replace", "path": "/variables/alias", "value": name}],
+        )
+
+    point_prod_at(alias)
+    try:
+        yield
+    finally:
+        point_prod_at("live")
+
+
 @pytest.fixture(scope="module")
 def failing_users(lab, shop):
     """Two aliases of users that fail behind API Gateway: `broken` runs a version configured
     with a table that does not exist (the function fails: 502), `locked` runs version 1 but has
     no invoke permission for the API (500)."""
     users = shop["users"]
-    lambda_ = lab.client("lambda")
-    config = lambda_.get_function_configuration(FunctionName=users.function)["Environment"]
-    lambda_.update_function_configuration(
-        FunctionName=users.function,
-        Environment={"Variables": {**config["Variables"], "USERS_TABLE": lab.name("userz")}},
-    )
-    lambda_.get_waiter("function_updated_v2").wait(FunctionName=users.function)
-    broken = lambda_.publish_version(FunctionName=users.function)["Version"]
-    lambda_.update_function_configuration(FunctionName=users.function, Environment=config)
-    lambda_.get_waiter("function_updated_v2").wait(FunctionName=users.function)
-    users.release("broken", broken)
+    users.release("broken", publish_users_with(lab, users, USERS_TABLE=lab.name("userz")))
     users.release("locked", users.versions["live"], allow=False)
     return users
 
@@ -237,24 +261,13 @@ def failing_users(lab, shop):
 def test_an_order_is_refused_with_503_when_users_fails(lab, shop, failing_users, alias, status):
     """GIVEN prod's stage variable naming an alias that fails (API Gateway answers 5xx) WHEN an
     order is placed THEN 503, and nothing is stored, published or streamed."""
-    apigw = lab.client("apigateway")
     ada_url = f"{failing_users.url()}/users/{shop['ada']}"
     published(lab, shop)
     rows, records = stored(lab, shop), on_stream(lab, shop)
 
-    def point_prod_at(name):
-        apigw.update_stage(
-            restApiId=failing_users.api,
-            stageName="prod",
-            patchOperations=[{"op": "replace", "path": "/variables/alias", "value": name}],
-        )
-
-    point_prod_at(alias)
-    try:
+    with prod_running(lab, failing_users, alias):
         users_answer = requests.get(ada_url)
         resp = place(shop)
-    finally:
-        point_prod_at("live")
 
     assert users_answer.status_code == status
     assert reason_is(resp, 503), (resp.status_code, resp.reason, resp.text)
@@ -296,32 +309,13 @@ def test_an_order_is_refused_with_503_when_users_is_slower_than_its_timeout(lab,
     """GIVEN prod running a users version delayed by 2.5 s (fault injection) and orders waiting
     at most USERS_TIMEOUT = 2 s WHEN an order is placed THEN 503 saying users did not answer,
     and nothing is stored, published or streamed."""
-    users, apigw, lambda_ = shop["users"], lab.client("apigateway"), lab.client("lambda")
-    config = lambda_.get_function_configuration(FunctionName=users.function)["Environment"]
-    lambda_.update_function_configuration(
-        FunctionName=users.function,
-        Environment={"Variables": {**config["Variables"], "FAULT_DELAY_MS": "2500"}},
-    )
-    lambda_.get_waiter("function_updated_v2").wait(FunctionName=users.function)
-    slow = lambda_.publish_version(FunctionName=users.function)["Version"]
-    lambda_.update_function_configuration(FunctionName=users.function, Environment=config)
-    lambda_.get_waiter("function_updated_v2").wait(FunctionName=users.function)
-    users.release("slow", slow)
+    users = shop["users"]
+    users.release("slow", publish_users_with(lab, users, FAULT_DELAY_MS="2500"))
     published(lab, shop)
     rows, records = stored(lab, shop), on_stream(lab, shop)
 
-    def point_prod_at(name):
-        apigw.update_stage(
-            restApiId=users.api,
-            stageName="prod",
-            patchOperations=[{"op": "replace", "path": "/variables/alias", "value": name}],
-        )
-
-    point_prod_at("slow")
-    try:
+    with prod_running(lab, users, "slow"):
         resp = place(shop)
-    finally:
-        point_prod_at("live")
 
     assert reason_is(resp, 503), (resp.status_code, resp.text)
     assert resp.json()["message"].startswith("the users service did not answer")
