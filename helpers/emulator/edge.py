@@ -4,8 +4,8 @@ moto stores distributions; this module serves them. A viewer request is matched 
 distribution by its domain, then to a cache behaviour (`PathPattern`, first match in order, else
 the default); the behaviour's allowed methods, viewer protocol policy and trusted key groups are
 checked; GET/HEAD (and OPTIONS when cached) are answered from a per-distribution cache whose TTLs
-follow CloudFront's rules for the legacy `MinTTL`/`DefaultTTL`/`MaxTTL` settings; misses go to the
-origin: an S3 REST origin (as the CloudFront service principal when the origin has Origin Access
+follow CloudFront's rules for the legacy `MinTTL`/`DefaultTTL`/`MaxTTL` settings; simultaneous
+misses for one object are collapsed into one origin request; misses go to the origin: an S3 REST origin (as the CloudFront service principal when the origin has Origin Access
 Control, else anonymously, decided by `s3_access`) or a custom origin the emulator's front serves
 (an S3 website endpoint, an API Gateway stage). Custom error responses, invalidations (which
 complete at once), the `X-Cache`/`Age`/`Via`/`X-Amz-Cf-*` headers and CloudFront's CloudWatch
@@ -390,6 +390,7 @@ class Edge:
         self.signed_request_check: SignedRequestCheck = refuse_signed_requests
         self._caches: dict[str, dict[str, Entry]] = {}
         self._stats: dict[str, EdgeStats] = {}
+        self._fetching: dict[tuple[str, str], threading.Lock] = {}  # per cache key, see _fetch
         self._lock = threading.RLock()
         self.metrics = Metrics(emulator)
 
@@ -520,16 +521,40 @@ class Edge:
         # origin (invalidate both; AWS: "What you need to know when invalidating files")
         viewer_path = request.path
         key = cache_key(behaviour, request, viewer_path)
+        fresh = self._fresh(dist, key)
+        if fresh is not None:
+            return fresh
+        # request collapsing: viewers asking for the same object while it is being fetched wait
+        # for that one origin request and are answered from the cache ("Simultaneous requests
+        # for the same object (request collapsing)", CloudFront Developer Guide)
+        with self._lock:
+            fetching = self._fetching.setdefault((dist.id, key), threading.Lock())
+        with fetching:
+            fresh = self._fresh(dist, key)
+            if fresh is not None:
+                return fresh
+            return self._miss(dist, behaviour, request, path, key, viewer_path)
+
+    def _fresh(self, dist: Any, key: str) -> Outcome | None:
+        """The cached answer for `key` while it is fresh (a hit, or a cached error)."""
         now = self.emulator.clock.now()
         with self._lock:
             entry = self._caches.setdefault(dist.id, {}).get(key)
-        if entry is not None and now < entry.expires_at:
-            return Outcome(
-                Response(entry.status, list(entry.headers), entry.body),
-                "Error" if entry.error else "Hit",
-                age=now - entry.stored_at,
-                cacheable=not entry.error,
-            )
+        if entry is None or now >= entry.expires_at:
+            return None
+        return Outcome(
+            Response(entry.status, list(entry.headers), entry.body),
+            "Error" if entry.error else "Hit",
+            age=now - entry.stored_at,
+            cacheable=not entry.error,
+        )
+
+    def _miss(
+        self, dist: Any, behaviour: Any, request: Request, path: str, key: str, viewer_path: str
+    ) -> Outcome:
+        """Not in the cache, or expired: revalidate what there is, else fetch and keep."""
+        with self._lock:
+            entry = self._caches.setdefault(dist.id, {}).get(key)
         if entry is not None and not entry.error:
             refreshed = self._revalidate(dist, behaviour, request, path, key, entry, viewer_path)
             if refreshed is not None:

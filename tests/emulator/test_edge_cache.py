@@ -8,7 +8,10 @@ errors: 10 s, or the ErrorCachingMinTTL, or longer when the origin asks. Time is
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from email.utils import formatdate
 
@@ -525,3 +528,33 @@ def test_the_managed_caching_disabled_policy_sends_every_request_to_the_origin(d
     results = [x_cache(get(dist, "/disabled.txt")) for _ in range(2)]
 
     assert results == ["Miss", "Miss"]
+
+
+def test_simultaneous_misses_for_one_object_make_one_origin_request(lab, distribution, monkeypatch):
+    """Request collapsing: viewers that ask for an object while CloudFront is fetching it wait
+    for that fetch and are served from the cache ("Simultaneous requests for the same object")."""
+    seen: list[str] = []
+    release = threading.Event()
+
+    def slow(request, parts):
+        seen.append(request.path)
+        release.wait(10)
+        return Response(
+            200, [("Content-Type", "text/plain"), ("Cache-Control", "max-age=600")], b"v2"
+        )
+
+    monkeypatch.setitem(lab.emulator.front.services, "gateway", slow)
+    dist = api_distribution(distribution, ("GET", "HEAD"))
+    url = f"https://{dist['DomainName']}/updates/app.bin"
+    with ThreadPoolExecutor(6) as pool:
+        answers = [pool.submit(requests.get, url, timeout=20) for _ in range(6)]
+        while not seen:
+            time.sleep(0.01)
+        time.sleep(0.3)  # the other five are waiting at the edge by now
+        release.set()
+        results = [a.result() for a in answers]
+
+    assert seen == ["/updates/app.bin"]
+    assert [r.status_code for r in results] == [200] * 6
+    assert {r.content for r in results} == {b"v2"}
+    assert sorted(x_cache(r) for r in results) == ["Hit"] * 5 + ["Miss"]
