@@ -28,10 +28,12 @@ target groups, for `requests` in the notebook (moto backend) and for clients of 
 front (moto-server backend; curl with `-H 'Host: ...'`). Internal load balancers get AWS's
 `internal-` DNS names. `instance` and `ip` target groups forward to *stand-ins*
 (`LoadBalancers.stand_ins`): something that serves an instance id or an IP (and port) says so
-with `stand_ins.serve(target_id, handler_or_loopback_url, port=...)`; requests go round-robin
-to the registered targets that have one and are not `unused` (a stopped instance), with
-`X-Forwarded-For`/`-Proto`/`-Port` and `X-Amzn-Trace-Id` added; a refused connection is 502, no
-answer within the load balancer's `idle_timeout.timeout_seconds` (default 60) is 504.
+with `stand_ins.serve(target_id, handler_or_loopback_url, port=...)` (an EC2 instance whose user
+data starts `python3 -m http.server` gets one from instances.py, booted when a request first
+needs it); requests go round-robin to the registered targets that have one and are not
+`unused` (a stopped instance), with `X-Forwarded-For`/`-Proto`/`-Port` and `X-Amzn-Trace-Id`
+added; a refused connection is 502, no answer within the load balancer's
+`idle_timeout.timeout_seconds` (default 60) is 504.
 
 Simplified (each says so once in the lab's notes where it matters):
 
@@ -225,6 +227,7 @@ class LoadBalancers:
         self._weights: dict[str, dict[str, int]] = {}  # rule ARN -> target group -> current
         self._turns: dict[str, int] = {}  # target group ARN -> requests sent round-robin
         self._noted: set[str] = set()
+        self.instances: Any = None  # instances.Instances: EC2 targets served from user data
 
     # ---- wiring ---------------------------------------------------------------------------
     def patch_moto(self, patch: Callable[[Any, str, Any], None]) -> None:
@@ -501,6 +504,8 @@ class LoadBalancers:
 
     # ---- instance and IP targets ----------------------------------------------------------
     def _to_stand_in(self, group: Any, call: Call) -> Response:
+        if self.instances is not None:
+            self.instances.sync()  # boot new instances, stop the servers of gone ones
         candidates = []
         for target in list(group.targets.values()):
             port = int(target.get("Port") or group.port or 80)
@@ -508,6 +513,8 @@ class LoadBalancers:
             if health.status in ("unused", "draining"):
                 continue
             server = self.stand_ins.find(str(target["Id"]), port)
+            if server is None and self.instances is not None:
+                server = self.instances.boot(str(target["Id"]), port)
             if server is None:
                 self.note(
                     f"Elastic Load Balancing: nothing serves target {target['Id']}:{port} of "
@@ -522,6 +529,8 @@ class LoadBalancers:
             turn = self._turns.get(group.arn, 0)
             self._turns[group.arn] = turn + 1
         target_id, port, server = candidates[turn % len(candidates)]
+        if self.instances is not None:
+            self.instances.forwarded(target_id)
         forwarded = self._target_request(call, group)
         if callable(server):
             try:

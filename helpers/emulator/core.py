@@ -37,9 +37,11 @@ from . import (
     control_plane,
     dax_control,
     edge,
+    efs,
     elasticache,
     gateway,
     global_tables,
+    instances,
     iot,
     lambda_versions,
     rds_data,
@@ -107,6 +109,8 @@ class Emulator:
             self.front.register("control", self._control)
             for piece in (gateway, cognito, edge, website, global_tables, dax_control, alb):
                 piece.install(self)
+            efs.install(self)  # before anything that mounts a file system
+            instances.install(self)  # EC2 instances' user data: EFS mounts, http.server
             control_plane.install(self)
             lambda_versions.install(self)
             iot.install(self)
@@ -133,6 +137,8 @@ class Emulator:
         if self.delivery is not None:
             self.delivery.request_stop()
         self.runtime.shutdown()
+        instances.stop(self)  # the instances' servers (they serve EFS directories)
+        efs.uninstall(self)  # after the workers that mount file systems stopped
         elasticache.stop(self)  # the cache servers: their endpoints refuse connections
         self.front.stop()
         if self.delivery is not None:

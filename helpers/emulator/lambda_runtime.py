@@ -16,6 +16,11 @@ A worker reaches AWS as a function on AWS does: its boto3 calls go to the lab's 
 (AWS_ENDPOINT_URL), and its own HTTP requests to the hosts the lab's HTTP front serves (API
 Gateway, CloudFront, load balancers...: `WorkerNetwork`, see http.py) go to the front, over TLS
 that the lab's certificate authority signs and the worker trusts (SSL_CERT_FILE, tls.py).
+
+A function with `FileSystemConfigs` (an Amazon EFS access point) sees the access point's
+directory (efs.py) at its `LocalMountPath`: the worker is an unprivileged process that cannot
+mount anything, so runtime/bootstrap.py maps the paths under /mnt/... in Python's file functions
+(`FunctionSpec.mounts`).
 """
 
 from __future__ import annotations
@@ -151,6 +156,9 @@ class FunctionSpec:
     account_id: str
     layers: tuple[bytes, ...] = ()
     log_group: str = ""
+    # (LocalMountPath, directory on this machine): the worker sees each directory at its path
+    # (FileSystemConfigs; efs.py makes the directories, runtime/bootstrap.py maps the paths)
+    mounts: tuple[tuple[str, str], ...] = ()
 
     @property
     def key(self) -> str:
@@ -168,6 +176,7 @@ class FunctionSpec:
                     self.memory_mb,
                     self.timeout_s,
                     sorted(self.environment.items()),
+                    [list(m) for m in self.mounts],
                 ]
             ).encode()
         )
@@ -383,6 +392,8 @@ class Environment:
         config = _worker_paths(spec, task, opt)
         if network is not None:
             config["front"] = network.config()
+        if spec.mounts:
+            config["mounts"] = [list(m) for m in spec.mounts]
         env.update(
             {
                 "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}",
@@ -657,6 +668,8 @@ class Environment:
             text = text.replace(awslambdaric, "/var/runtime/awslambdaric")
             text = text.replace(_provided_dir, lang_lib + "/site-packages")
         text = text.replace(RUNTIME_DIR, "/var/runtime")
+        for mount_path, directory in self.spec.mounts:  # a file system at its LocalMountPath
+            text = text.replace(directory, mount_path)
         for local, shown in _LOCAL_PATHS:
             text = text.replace(local, f"{lang_lib}/{shown}".rstrip("/"))
         return text

@@ -2693,3 +2693,244 @@ def test_the_elasticache_patches_are_removed_and_servers_stopped_on_teardown():
     assert seams() == before
     with socket.socket() as sock:
         assert sock.connect_ex(("127.0.0.1", port)) != 0  # the cache's server is gone
+
+
+# ---- Amazon EFS and the Lambda functions that mount it (helpers/emulator/efs.py) -------------
+EFS_PATCHED = [
+    ("moto.efs.models", "EFSBackend.delete_file_system", ["self", "file_system_id"]),
+    # and LambdaFunction.__init__ / update_configuration / get_configuration (PATCHED above)
+]
+EFS_CALLED = [
+    ("moto.efs.models", "FileSystem.iter_mount_targets", ["self"]),
+    ("moto.ec2.models.subnets", "SubnetBackend.get_subnet", ["self", "subnet_id"]),
+]
+
+
+@pytest.mark.parametrize(("module", "name", "params"), EFS_PATCHED + EFS_CALLED, ids=str)
+def test_efs_seams_exist_with_compatible_signatures(module, name, params):
+    target = _resolve(module, name)
+    assert callable(target), f"{module}.{name} is no longer callable"
+    actual = list(inspect.signature(target).parameters)
+    assert actual[: len(params)] == params, f"{module}.{name}{inspect.signature(target)}"
+
+
+def test_the_efs_ec2_and_lambda_objects_efs_reads(aws):
+    """efs.py finds file systems and access points in efs_backends, mount targets' and subnets'
+    VPC and AZ, and the function's VpcConfig; moto still keeps no FileSystemConfigs."""
+    import io
+    import zipfile
+
+    from moto.awslambda.models import lambda_backends
+    from moto.ec2.exceptions import InvalidSubnetIdError
+    from moto.ec2.models import ec2_backends
+    from moto.efs.models import efs_backends
+
+    account, region = "123456789012", "us-east-1"
+    ec2, efs = aws("ec2"), aws("efs")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24", AvailabilityZone="us-east-1a")[
+        "Subnet"
+    ]["SubnetId"]
+    fs = efs.create_file_system(CreationToken="seam")["FileSystemId"]
+    efs.create_mount_target(FileSystemId=fs, SubnetId=subnet)
+    root = {"Path": "/a", "CreationInfo": {"OwnerUid": 1, "OwnerGid": 1, "Permissions": "750"}}
+    ap = efs.create_access_point(FileSystemId=fs, RootDirectory=root)
+
+    backend = efs_backends[account][region]
+    file_system = backend.file_systems_by_id[fs]
+    _attrs(file_system, ["file_system_id", "file_system_arn"])
+    (target,) = list(file_system.iter_mount_targets())
+    assert (target.vpc_id, target.availability_zone_name) == (vpc, "us-east-1a")
+    access_point = backend.access_points[ap["AccessPointId"]]
+    _attrs(access_point, ["access_point_id", "access_point_arn", "file_system_id"])
+    assert access_point.access_point_arn == ap["AccessPointArn"]
+    assert access_point.root_directory == root  # CreationInfo kept as given
+    found = ec2_backends[account][region].get_subnet(subnet)
+    assert (found.vpc_id, found.availability_zone) == (vpc, "us-east-1a")
+    with pytest.raises(InvalidSubnetIdError):
+        ec2_backends[account][region].get_subnet("subnet-00000000")
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("app.py", "def handler(e, c): return e\n")
+    role = aws("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    vpc_config = {"SubnetIds": [subnet], "SecurityGroupIds": []}
+    created = aws("lambda").create_function(
+        FunctionName="f",
+        Runtime="python3.12",
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": buf.getvalue()},
+        VpcConfig=vpc_config,
+        FileSystemConfigs=[{"Arn": ap["AccessPointArn"], "LocalMountPath": "/mnt/a"}],
+    )
+    assert "FileSystemConfigs" not in created  # moto drops it: efs.py keeps it
+    fn = lambda_backends[account][region].get_function("f")
+    assert fn._vpc_config == vpc_config
+    _attrs(fn, ["account_id", "region"])
+
+
+def test_the_efs_patches_are_removed_and_files_deleted_on_teardown():
+    from moto.awslambda.models import LambdaFunction
+    from moto.efs.models import EFSBackend
+
+    import helpers
+    from helpers.emulator.core import Emulator
+
+    def seams():
+        return (
+            EFSBackend.delete_file_system,
+            LambdaFunction.__init__,
+            LambdaFunction.update_configuration,
+            LambdaFunction.get_configuration,
+            Emulator.spec,
+        )
+
+    before = seams()
+    lab = helpers.start("seams-efs")
+    try:
+        assert all(a is not b for a, b in zip(seams(), before, strict=True))
+        fs = lab.client("efs").create_file_system(CreationToken="seams-efs")["FileSystemId"]
+        (lab.emulator.efs.directory(fs) / "release.txt").write_text("v1")
+        folder = lab.emulator.efs.folder
+    finally:
+        lab.teardown()
+
+    assert seams() == before
+    assert not folder.exists()
+
+
+# ---- EC2 instances and Auto Scaling (helpers/emulator/instances.py) --------------------------
+INSTANCES_PATCHED = [
+    (
+        "moto.autoscaling.models",
+        "AutoScalingBackend.update_attached_target_groups",
+        ["self", "group_name"],
+    ),
+]
+INSTANCES_CALLED = [
+    (
+        "moto.elbv2.models",
+        "ELBv2Backend.deregister_targets",
+        ["self", "target_group_arn", "instances"],
+    ),
+    ("moto.ec2.models.instances", "InstanceBackend.get_instance_by_id", ["self", "instance_id"]),
+    ("moto.efs.models", "FileSystem.iter_mount_targets", ["self"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "params"), INSTANCES_PATCHED + INSTANCES_CALLED, ids=str
+)
+def test_instances_seams_exist_with_compatible_signatures(module, name, params):
+    target = _resolve(module, name)
+    assert callable(target), f"{module}.{name} is no longer callable"
+    actual = list(inspect.signature(target).parameters)
+    assert actual[: len(params)] == params, f"{module}.{name}{inspect.signature(target)}"
+
+
+def _scaled_group(aws, desired: int, user_data: str):
+    """A launch template, an instance target group and an Auto Scaling group registered with it."""
+    vpc, subnets = _alb_network(aws)
+    aws("ec2").create_launch_template(
+        LaunchTemplateName="seam-lt",
+        LaunchTemplateData={
+            "ImageId": "ami-12c6146b",
+            "InstanceType": "t3.micro",
+            "UserData": base64.b64encode(user_data.encode()).decode(),
+        },
+    )
+    group = aws("elbv2").create_target_group(
+        Name="seam-tg", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="instance"
+    )["TargetGroups"][0]["TargetGroupArn"]
+    aws("autoscaling").create_auto_scaling_group(
+        AutoScalingGroupName="seam-asg",
+        MinSize=0,
+        MaxSize=6,
+        DesiredCapacity=desired,
+        LaunchTemplate={"LaunchTemplateName": "seam-lt", "Version": "$Latest"},
+        VPCZoneIdentifier=",".join(subnets),
+        TargetGroupARNs=[group],
+    )
+    return vpc, subnets, group
+
+
+def test_moto_still_keeps_scaled_in_instances_registered(aws):
+    """What instances.py adds: moto's scale-in terminates instances but leaves them registered."""
+    _, _, group = _scaled_group(aws, 4, "#!/bin/bash\n")
+    aws("autoscaling").set_desired_capacity(AutoScalingGroupName="seam-asg", DesiredCapacity=1)
+
+    health = aws("elbv2").describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"]
+    assert [t["TargetHealth"]["State"] for t in health] == ["healthy"] * 4
+
+
+def test_the_ec2_autoscaling_and_efs_objects_instances_reads(aws):
+    from moto.autoscaling.models import autoscaling_backends
+    from moto.ec2.models import ec2_backends
+    from moto.efs.models import efs_backends
+    from moto.elbv2.models import elbv2_backends
+
+    script = "#!/bin/bash\npython3 -m http.server 80 &\n"
+    vpc, subnets, group_arn = _scaled_group(aws, 2, script)
+    fs = aws("efs").create_file_system(CreationToken="seam-fs")["FileSystemId"]
+    aws("efs").create_mount_target(FileSystemId=fs, SubnetId=subnets[0])
+
+    account, region = "123456789012", "us-east-1"
+    instances = [
+        i for r in list(ec2_backends[account][region].reservations.values()) for i in r.instances
+    ]
+    assert len(instances) == 2
+    instance = instances[0]
+    _attrs(instance, ["id", "state", "user_data", "ec2_backend", "availability_zone", "vpc_id"])
+    _attrs(instance, ["private_ip", "autoscaling_group"])
+    assert instance.state == "running"
+    assert base64.b64decode(str(instance.user_data)) == script.encode()  # stored as base64
+    assert (instance.ec2_backend.region_name, instance.ec2_backend.account_id) == (region, account)
+    assert (instance.availability_zone, instance.vpc_id) == ("us-east-1a", vpc)
+    assert instance.autoscaling_group.name == "seam-asg"
+
+    backend = autoscaling_backends[account][region]
+    _attrs(backend, ["autoscaling_groups", "elbv2_backend", "ec2_backend"])
+    group = backend.autoscaling_groups["seam-asg"]
+    _attrs(group, ["instance_states", "target_group_arns"])
+    assert {s.instance.id for s in group.instance_states} == {i.id for i in instances}
+    assert group.target_group_arns == [group_arn]
+    assert backend.elbv2_backend is elbv2_backends[account][region]
+    target_group = backend.elbv2_backend.target_groups[group_arn]
+    assert set(target_group.targets) == {i.id for i in instances}
+    assert backend.ec2_backend.get_instance_by_id(instance.id) is instance
+
+    file_system = efs_backends[account][region].file_systems_by_id[fs]
+    (target,) = list(file_system.iter_mount_targets())
+    assert (target.availability_zone_name, target.vpc_id) == ("us-east-1a", vpc)
+
+
+def test_the_instances_patches_are_removed_and_servers_stopped_on_teardown():
+    import socket
+
+    from moto.autoscaling.models import AutoScalingBackend
+
+    import helpers
+
+    before = AutoScalingBackend.update_attached_target_groups
+    lab = helpers.start("seams-instances")
+    try:
+        assert AutoScalingBackend.update_attached_target_groups is not before
+        (instance,) = lab.client("ec2").run_instances(
+            ImageId="ami-12c6146b",
+            MinCount=1,
+            MaxCount=1,
+            UserData="#!/bin/bash\nnohup python3 -m http.server 80 &\n",
+        )["Instances"]
+        lab.emulator.instances.sync()
+        url = lab.emulator.alb.stand_ins.find(instance["InstanceId"], 80)
+        port = int(url.rsplit(":", 1)[1])
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()  # it serves
+        folder = lab.emulator.instances.folder
+    finally:
+        lab.teardown()
+
+    assert AutoScalingBackend.update_attached_target_groups is before
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=2)
+    assert not folder.exists()

@@ -19,6 +19,22 @@ load balancers...; their patterns come in `front`) resolve to the front, on any 
 HTTP client reaches them; and the lab's certificate authority, which signs the front's
 certificate, is trusted by a CA file a client loads itself, as Amazon's roots are by every public
 trust store (the default trust store is the worker's SSL_CERT_FILE, set by the emulator).
+
+A function with `FileSystemConfigs` sees each Amazon EFS access point at its LocalMountPath
+(`_mount_file_systems`; the pairs come in `mounts`). The worker is an ordinary process that cannot
+mount anything, so the paths are mapped where Python reaches the file system: a path at or under
+a mount path (`/mnt/updates/v1/app.zip`) is the access point's directory on this machine for
+open() (builtins and io: pathlib, tempfile, shutil, zipfile use them), os.open, os.stat / lstat
+(os.path.exists, isfile, isdir, getsize...), os.listdir, os.scandir (os.walk, glob, Path.glob),
+os.mkdir (os.makedirs), os.remove / unlink, os.rmdir, os.rename / replace / link, os.symlink's
+link, os.chmod, os.chown, os.utime, os.access, os.readlink, os.truncate, os.statvfs and os.chdir;
+the handler sees only its mount paths: os.getcwd(), DirEntry.path and the file names in OSError
+are given back under the mount path. Paths outside the mount paths, and relative paths, are left
+to the kernel as they are. Simplified: code that reaches the file system without these functions
+(C extensions such as sqlite3, subprocesses) sees this machine's paths; the kernel follows a
+symbolic link whose target is an absolute /mnt/... path on this machine, not in the mount;
+os.scandir's entries are stand-ins, not os.DirEntry instances; and the traceback of an OSError
+from a mapped function has one more frame (this file's `call`) than on AWS.
 """
 
 import json
@@ -108,6 +124,183 @@ def _reach_front(front: dict) -> None:
     ssl.SSLContext.load_verify_locations = load_verify_locations
 
 
+# the os functions that take a path, and which of their arguments are paths (position, keyword)
+_PATH_ARGUMENTS = {
+    "stat": ((0, "path"),),
+    "lstat": ((0, "path"),),
+    "open": ((0, "path"),),
+    "listdir": ((0, "path"),),
+    "mkdir": ((0, "path"),),
+    "remove": ((0, "path"),),
+    "unlink": ((0, "path"),),
+    "rmdir": ((0, "path"),),
+    "chmod": ((0, "path"),),
+    "chown": ((0, "path"),),
+    "utime": ((0, "path"),),
+    "access": ((0, "path"),),
+    "readlink": ((0, "path"),),
+    "truncate": ((0, "path"),),
+    "statvfs": ((0, "path"),),
+    "chdir": ((0, "path"),),
+    "rename": ((0, "src"), (1, "dst")),
+    "replace": ((0, "src"), (1, "dst")),
+    "link": ((0, "src"), (1, "dst")),
+    "symlink": ((1, "dst"),),  # the link; its target is stored as given, as on AWS
+}
+
+
+def _mount_file_systems(mounts: list) -> None:
+    """Show each file system's directory at its mount path (/mnt/...) to the handler's Python."""
+    import builtins
+    import io
+    import posixpath
+
+    # longest mount path first; (mount path, directory on this machine)
+    table = sorted(
+        ((m.rstrip("/"), d.rstrip("/")) for m, d in mounts), key=lambda pair: -len(pair[0])
+    )
+
+    def local(path):
+        """The path on this machine for a path at or under a mount path; anything else as is."""
+        if isinstance(path, int):
+            return path  # a file descriptor
+        try:
+            raw = os.fspath(path)
+        except TypeError:
+            return path  # not a path: the function raises its own TypeError
+        text = os.fsdecode(raw)
+        if not text.startswith("/"):
+            return path  # relative: the kernel resolves it from the working directory
+        clean = "/" + posixpath.normpath(text).lstrip("/")  # '..' never climbs out of a mount
+        for mount, directory in table:
+            if clean == mount or clean.startswith(mount + "/"):
+                mapped = directory + clean[len(mount) :]
+                if text.endswith("/"):
+                    mapped += "/"  # "a file is not a directory" errors stay as they are
+                return os.fsencode(mapped) if isinstance(raw, bytes) else mapped
+        return path
+
+    def shown(path):
+        """A path on this machine as the handler knows it: under its mount path."""
+        text = os.fsdecode(path)
+        for mount, directory in table:
+            if text == directory or text.startswith(directory + "/"):
+                text = mount + text[len(directory) :]
+                return os.fsencode(text) if isinstance(path, bytes) else text
+        return path
+
+    def show_error(exc):
+        for attr in ("filename", "filename2"):
+            value = getattr(exc, attr, None)
+            if isinstance(value, str | bytes):
+                setattr(exc, attr, shown(value))
+
+    def mapped(function, arguments):
+        def call(*args, **kwargs):
+            if args:
+                args = list(args)
+                for position, _ in arguments:
+                    if position < len(args):
+                        args[position] = local(args[position])
+            for _, keyword in arguments:
+                if keyword in kwargs:
+                    kwargs[keyword] = local(kwargs[keyword])
+            try:
+                return function(*args, **kwargs)
+            except OSError as exc:
+                show_error(exc)
+                raise
+
+        call.__name__ = function.__name__
+        call.__qualname__ = getattr(function, "__qualname__", function.__name__)
+        call.__doc__ = function.__doc__
+        return call
+
+    class DirEntry:
+        """os.DirEntry of a mapped directory, with the path under the mount path."""
+
+        __slots__ = ("_entry", "name", "path")
+
+        def __init__(self, entry, path):
+            self._entry = entry
+            self.name = entry.name
+            self.path = path
+
+        def is_dir(self, *, follow_symlinks=True):
+            return self._entry.is_dir(follow_symlinks=follow_symlinks)
+
+        def is_file(self, *, follow_symlinks=True):
+            return self._entry.is_file(follow_symlinks=follow_symlinks)
+
+        def is_symlink(self):
+            return self._entry.is_symlink()
+
+        def stat(self, *, follow_symlinks=True):
+            return self._entry.stat(follow_symlinks=follow_symlinks)
+
+        def inode(self):
+            return self._entry.inode()
+
+        def __fspath__(self):
+            return self.path
+
+        def __repr__(self):
+            return f"<DirEntry {self.name!r}>"
+
+    class ScandirIterator:
+        def __init__(self, iterator, top):
+            self._iterator = iterator
+            self._top = top
+
+        def __iter__(self):
+            return self
+
+        def __next__(self):
+            entry = next(self._iterator)
+            return DirEntry(entry, posixpath.join(self._top, entry.name))
+
+        def close(self):
+            self._iterator.close()
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc_info):
+            self.close()
+
+    original_scandir = os.scandir
+
+    def scandir(path="."):
+        target = local(path)
+        if target is path:
+            return original_scandir(path)
+        try:
+            return ScandirIterator(original_scandir(target), os.fspath(path))
+        except OSError as exc:
+            show_error(exc)
+            raise
+
+    original_getcwd, original_getcwdb = os.getcwd, os.getcwdb
+    replacements = {name: mapped(getattr(os, name), a) for name, a in _PATH_ARGUMENTS.items()}
+    replacements["scandir"] = scandir
+    replacements["getcwd"] = lambda: shown(original_getcwd())
+    replacements["getcwdb"] = lambda: shown(original_getcwdb())
+    for name, replacement in replacements.items():
+        original = getattr(os, name)
+        for supported in (
+            os.supports_dir_fd,
+            os.supports_fd,
+            os.supports_follow_symlinks,
+            os.supports_effective_ids,
+        ):
+            if original in supported:  # what shutil and others check before passing dir_fd...
+                supported.add(replacement)
+        setattr(os, name, replacement)
+    opener = mapped(builtins.open, ((0, "file"),))
+    builtins.open = opener
+    io.open = opener
+
+
 def main() -> None:
     """Set up the worker as AWS's Python runtime is set up, then run the runtime client."""
     config = json.loads(os.environ.pop("_LABBOOK_WORKER"))
@@ -116,6 +309,8 @@ def main() -> None:
     _restore_site_builtins()
     if config.get("front"):
         _reach_front(config["front"])
+    if config.get("mounts"):
+        _mount_file_systems(config["mounts"])
     stdlib = [p for p in sys.path[1:] if p not in config["path"]]
     # the runtime client comes from the runtime's folder, whatever the package holds
     sys.path[:] = [config["runtime_packages"], *stdlib]
