@@ -106,6 +106,7 @@ _TAG_PARAMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("elbv2", "CreateLoadBalancer"): ("Tags",),
     ("elbv2", "CreateTargetGroup"): ("Tags",),
     ("efs", "CreateFileSystem"): ("Tags",),
+    ("efs", "CreateAccessPoint"): ("Tags",),
     ("rds", "CreateDBCluster"): ("Tags",),
     ("rds", "CreateDBInstance"): ("Tags",),
     ("rds", "CreateGlobalCluster"): ("Tags",),
@@ -397,6 +398,7 @@ _RECORD_SPECS: dict[tuple[str, str], Any] = {
     ),
     ("efs", "CreateFileSystem"): _rec("file-system", "r.FileSystemId"),
     ("efs", "CreateMountTarget"): _rec("mount-target", "r.MountTargetId", parent="r.FileSystemId"),
+    ("efs", "CreateAccessPoint"): _rec("access-point", "r.AccessPointId", parent="r.FileSystemId"),
     ("rds", "CreateDBCluster"): _rec("db-cluster", "r.DBCluster.DBClusterIdentifier"),
     ("rds", "CreateDBInstance"): _rec("db-instance", "r.DBInstance.DBInstanceIdentifier"),
     ("rds", "CreateGlobalCluster"): _rec(
@@ -1933,6 +1935,20 @@ def _has_mount_target(run: _Run, r: Resource) -> str | None:
     return f"deleting: {state}" if state == "deleting" else state
 
 
+def _has_access_point(run: _Run, r: Resource) -> str | None:
+    efs = run.client("efs", r.region)
+    try:
+        found = efs.describe_access_points(AccessPointId=r.id)["AccessPoints"]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in ("AccessPointNotFound", "FileSystemNotFound"):
+            return None
+        raise
+    if not found or found[0]["LifeCycleState"] == "deleted":
+        return None
+    state = found[0]["LifeCycleState"]
+    return f"deleting: {state}" if state == "deleting" else state
+
+
 def _del_file_system(run: _Run, r: Resource) -> None:
     efs = run.client("efs", r.region)
 
@@ -2245,6 +2261,9 @@ _KINDS: dict[tuple[str, str], _Kind] = {
     ("efs", "mount-target"): _Kind(
         1, _simple("efs", "delete_mount_target", MountTargetId="{id}"), _has_mount_target
     ),
+    ("efs", "access-point"): _Kind(
+        1, _simple("efs", "delete_access_point", AccessPointId="{id}"), _has_access_point
+    ),
     ("elbv2", "load-balancer"): _Kind(
         1, _simple("elbv2", "delete_load_balancer", LoadBalancerArn="{id}"), _has_load_balancer
     ),
@@ -2537,6 +2556,11 @@ _TAG_READERS: dict[tuple[str, str], Callable[[_Run, Resource], Any]] = {
     ),
     ("efs", "file-system"): _efs_tags,
     ("efs", "mount-target"): _efs_tags,
+    ("efs", "access-point"): lambda run, r: (
+        run.client("efs", r.region)
+        .describe_access_points(AccessPointId=r.id)["AccessPoints"][0]
+        .get("Tags", [])
+    ),
     ("rds", "db-instance"): lambda run, r: (
         run.client("rds", r.region)
         .describe_db_instances(DBInstanceIdentifier=r.id)["DBInstances"][0]

@@ -541,6 +541,17 @@ def create_mount_target(c: Factory) -> None:
     c("efs").create_mount_target(FileSystemId=fs["FileSystemId"], SubnetId=subnets[0])
 
 
+def create_access_point(c: Factory) -> None:
+    fs = c("efs").create_file_system(
+        CreationToken=f"{PREFIX}shared", PerformanceMode="generalPurpose"
+    )
+    c("efs").create_access_point(
+        FileSystemId=fs["FileSystemId"],
+        PosixUser={"Uid": 1000, "Gid": 1000},
+        RootDirectory={"Path": "/www"},
+    )
+
+
 def create_db_cluster(c: Factory) -> None:
     _, subnets = make_vpc(c)
     rds = c("rds")
@@ -1200,6 +1211,18 @@ CASES = [
         gone=lambda c, r: _raises(
             lambda: c("efs").describe_mount_targets(MountTargetId=r.id), "MountTargetNotFound"
         ),
+    ),
+    Case(
+        "efs-access-point",
+        "efs",
+        "access-point",
+        create_access_point,
+        gone=lambda c, r: _raises(
+            lambda: c("efs").describe_access_points(AccessPointId=r.id), "AccessPointNotFound"
+        ),
+        tags=lambda c, r: c("efs").describe_access_points(AccessPointId=r.id)["AccessPoints"][0][
+            "Tags"
+        ],
     ),
     Case(
         "rds-db-cluster",
