@@ -203,6 +203,11 @@ def test_sanitize_file_parses_every_pattern():
         ),
         ("'x-amz-request-id': '4442587FB7D0A2F9'", "'x-amz-request-id': 'REQUEST-ID'"),
         ("'ReceiptHandle': 'AQEBwJnKyrHigUMZj6r=='", "'ReceiptHandle': 'RECEIPT-HANDLE'"),
+        ("mount -t efs -o tls fs-40b74bec:/ /mnt/efs", "mount -t efs -o tls fs-ID:/ /mnt/efs"),
+        (
+            "elasticfilesystem:us-east-1:1:access-point/fsap-0dabb9554",
+            "elasticfilesystem:us-east-1:1:access-point/fsap-ID",
+        ),
         ("curl http://127.0.0.1:49321/prod/posts", "curl http://127.0.0.1:PORT/prod/posts"),
         ("listening on localhost:8080", "listening on localhost:PORT"),
         ("written to /tmp/tmpa1b2c3/photo.jpg", "written to TMP-PATH"),
