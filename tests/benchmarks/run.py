@@ -1489,12 +1489,144 @@ def bench_ingestion(readings: int) -> list[tuple[str, str, str]]:
     ]
 
 
+def bench_software_updates(downloads: int) -> list[tuple[str, str, str]]:
+    """Chapter 4: downloads through the ALB to the instances' servers and through CloudFront."""
+    import tracemalloc
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    import helpers
+
+    if str(ROOT) not in sys.path:  # support.py imports the tests package
+        sys.path.insert(0, str(ROOT))
+    from tests.emulator.chapter_support import load
+    from tests.software_updates import support as su
+
+    storm = load("bench_storm", ROOT / "notebooks/04-software-updates/storm.py")
+    size = 5_000_000
+    rows: list[tuple[str, str, str]] = []
+    lab = helpers.start("bench-su", "moto")
+    try:
+        cdn, origin, www = su.build_site(lab)
+        (www / "updates" / "bench.bin").write_bytes(os.urandom(size))
+        usage = lab.emulator.instances.usage
+        requests.get(f"{origin}/latest.json", timeout=30).raise_for_status()  # boots both
+        servers = [
+            s.url for record in lab.emulator.instances._booted.values() for s in record.servers
+        ]
+
+        def fetch(url):
+            t = time.perf_counter()
+            r = requests.get(url, timeout=60)
+            r.raise_for_status()
+            return time.perf_counter() - t, len(r.content)
+
+        def timed(url, n):
+            spent = [fetch(url)[0] for _ in range(n)]
+            return statistics.median(spent)
+
+        n = max(5, downloads // 4)
+        direct = timed(f"{servers[0]}/updates/bench.bin", n)
+        via_alb = timed(f"{origin}/updates/bench.bin", n)
+        fetch(f"{cdn}/updates/bench.bin")  # the miss that fills the cache
+        via_edge = timed(f"{cdn}/updates/bench.bin", n)
+        rows.append(
+            (
+                "software-updates: 5 MB download via ALB / direct",
+                f"{via_alb / direct:.1f}x ({via_alb * 1000:.0f} ms / {direct * 1000:.0f} ms, "
+                f"{size / via_alb / 1e6:.0f} MB/s via the ALB)",
+                "reported",
+            )
+        )
+        rows.append(
+            (
+                "software-updates: 5 MB download, edge hit / via ALB",
+                f"{via_edge / via_alb:.2f}x ({via_edge * 1000:.0f} ms / {via_alb * 1000:.0f} ms)",
+                "reported",
+            )
+        )
+        poll_direct = timed(f"{servers[0]}/latest.json", 50)
+        poll_alb = timed(f"{origin}/latest.json", 50)
+        poll_edge = timed(f"{cdn}/latest.json", 50)
+        rows.append(
+            (
+                "software-updates: manifest poll direct / ALB / edge hit",
+                f"{poll_direct * 1000:.1f} / {poll_alb * 1000:.1f} / {poll_edge * 1000:.1f} ms",
+                "reported",
+            )
+        )
+
+        # a storm of concurrent downloads of a new file, without and with the edge
+        def storm_run(base, name):
+            (www / "updates" / name).write_bytes(os.urandom(size))
+            before = sum(u["requests"] for u in usage().values())
+            t = time.perf_counter()
+            with ThreadPoolExecutor(10) as pool:
+                results = list(pool.map(fetch, [f"{base}/updates/{name}"] * downloads))
+            wall = time.perf_counter() - t
+            reached = sum(u["requests"] for u in usage().values()) - before
+            return wall, sum(b for _, b in results), reached
+
+        wall_alb, bytes_alb, reached_alb = storm_run(origin, "storm-a.bin")
+        wall_edge, bytes_edge, reached_edge = storm_run(cdn, "storm-b.bin")
+        rows.append(
+            (
+                f"software-updates: storm of {downloads} x 5 MB, edge / ALB",
+                f"{wall_edge / wall_alb:.2f}x ({wall_edge:.2f} s / {wall_alb:.2f} s; "
+                f"{bytes_alb / wall_alb / 1e6:.0f} vs {bytes_edge / wall_edge / 1e6:.0f} MB/s)",
+                "reported",
+            )
+        )
+        rows.append(
+            (
+                "software-updates: storm requests reaching the instances",
+                f"{reached_alb} without the edge, {reached_edge} with it "
+                f"(of {downloads} each; collapsing makes it 1)",
+                "reported",
+            )
+        )
+
+        tracemalloc.start()
+        fetch(f"{origin}/updates/bench.bin")
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        rows.append(
+            (
+                "software-updates: memory held per 5 MB download via the ALB",
+                f"{peak / size:.1f}x the file ({peak / 1e6:.0f} MB peak, Python allocations)",
+                "reported",
+            )
+        )
+    finally:
+        lab.teardown()
+
+    release = storm.Release()
+    fleet = storm.Fleet()
+    t = time.perf_counter()
+    day = storm.simulate(release, fleet)
+    sim_ms = (time.perf_counter() - t) * 1000
+    t = time.perf_counter()
+    storm.hit_ratio(storm.Release(files=1000), storm.Edge(update_ttl_s=3600))
+    grid_ms = (time.perf_counter() - t) * 1000
+    rows.append(
+        (
+            "software-updates: model of a release day",
+            f"{sim_ms:.0f} ms for {len(day.requests)} minutes, no CDN; hit ratio with 1000 "
+            f"files {grid_ms:.0f} ms",
+            "reported",
+        )
+    )
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "groups",
         nargs="*",
-        help="runtime, notebooks, myblog, microservices, athena and/or ingestion (default: all)",
+        help="runtime, notebooks, myblog, microservices, athena, ingestion and/or software-updates"
+        " (default: all)",
     )
     parser.add_argument("--rounds", type=int, default=10, help="cold starts to time (x10 warm)")
     parser.add_argument("--photos", type=int, default=200, help="myblog: photos to upload")
@@ -1509,8 +1641,19 @@ def main() -> int:
     parser.add_argument(
         "--records", type=int, default=100_000, help="ingestion: telemetry readings published"
     )
+    parser.add_argument(
+        "--downloads", type=int, default=40, help="software-updates: downloads in a storm"
+    )
     args = parser.parse_args()
-    groups = ["runtime", "notebooks", "myblog", "microservices", "athena", "ingestion"]
+    groups = [
+        "runtime",
+        "notebooks",
+        "myblog",
+        "microservices",
+        "athena",
+        "ingestion",
+        "software-updates",
+    ]
     args.groups = args.groups or groups
     unknown = set(args.groups) - set(groups)
     if unknown:
@@ -1528,6 +1671,8 @@ def main() -> int:
         rows += bench_athena(args.athena_rows, args.rounds)
     if "ingestion" in args.groups:
         rows += bench_ingestion(args.records)
+    if "software-updates" in args.groups:
+        rows += bench_software_updates(args.downloads)
     width = max(len(r[0]) for r in rows)
     for name, value, target in rows:
         print(f"{name:<{width}}  {value:<60}  target {target}")
