@@ -24,7 +24,7 @@ import hashlib
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from http.cookies import SimpleCookie
@@ -381,6 +381,21 @@ class Outcome:
     cacheable: bool = False
 
 
+@dataclass
+class _Flight:
+    """One cache key's origin fetches while viewers wait for them (request collapsing)."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    viewers: int = 0  # asking for the key now
+    fetches: int = 0  # origin fetches finished
+    outcome: Outcome | None = None  # the last one's answer
+
+
+def _collapsed(result: str) -> str:
+    """What a viewer served another viewer's fetch is logged as: a hit, unless it was an error."""
+    return "Error" if result == "Error" else "Hit"
+
+
 # ---- the edge -----------------------------------------------------------------------------------
 class Edge:
     """Every distribution's edge cache and counters in one offline lab."""
@@ -390,7 +405,7 @@ class Edge:
         self.signed_request_check: SignedRequestCheck = refuse_signed_requests
         self._caches: dict[str, dict[str, Entry]] = {}
         self._stats: dict[str, EdgeStats] = {}
-        self._fetching: dict[tuple[str, str], threading.Lock] = {}  # per cache key, see _fetch
+        self._fetching: dict[tuple[str, str], _Flight] = {}  # per cache key, see _fetch
         self._lock = threading.RLock()
         self.metrics = Metrics(emulator)
 
@@ -525,15 +540,31 @@ class Edge:
         if fresh is not None:
             return fresh
         # request collapsing: viewers asking for the same object while it is being fetched wait
-        # for that one origin request and are answered from the cache ("Simultaneous requests
-        # for the same object (request collapsing)", CloudFront Developer Guide)
+        # for that one origin request; CloudFront "sends the response from the original request
+        # to all the requests that it received while it was paused", and logs them as hits
+        # ("Simultaneous requests for the same object (request collapsing)")
         with self._lock:
-            fetching = self._fetching.setdefault((dist.id, key), threading.Lock())
-        with fetching:
-            fresh = self._fresh(dist, key)
-            if fresh is not None:
-                return fresh
-            return self._miss(dist, behaviour, request, path, key, viewer_path)
+            flight = self._fetching.setdefault((dist.id, key), _Flight())
+            flight.viewers += 1
+            arrived_after = flight.fetches
+        try:
+            with flight.lock:
+                fresh = self._fresh(dist, key)
+                if fresh is not None:
+                    return fresh
+                shared = flight.outcome
+                if flight.fetches > arrived_after and shared is not None:  # fetched meanwhile
+                    answer = shared.response
+                    copy = Response(answer.status, list(answer.headers), answer.body)
+                    return replace(shared, response=copy, result=_collapsed(shared.result))
+                outcome = self._miss(dist, behaviour, request, path, key, viewer_path)
+                flight.outcome, flight.fetches = outcome, flight.fetches + 1
+                return outcome
+        finally:
+            with self._lock:
+                flight.viewers -= 1
+                if flight.viewers == 0:
+                    self._fetching.pop((dist.id, key), None)
 
     def _fresh(self, dist: Any, key: str) -> Outcome | None:
         """The cached answer for `key` while it is fresh (a hit, or a cached error)."""

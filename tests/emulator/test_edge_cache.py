@@ -558,3 +558,37 @@ def test_simultaneous_misses_for_one_object_make_one_origin_request(lab, distrib
     assert [r.status_code for r in results] == [200] * 6
     assert {r.content for r in results} == {b"v2"}
     assert sorted(x_cache(r) for r in results) == ["Hit"] * 5 + ["Miss"]
+
+
+def test_viewers_waiting_on_an_uncacheable_answer_get_that_answer(lab, distribution, monkeypatch):
+    """CloudFront "sends the response from the original request to all the requests that it
+    received while it was paused", even when it does not cache it (no-store): one origin request,
+    and nothing left waiting afterwards."""
+    seen: list[str] = []
+    release = threading.Event()
+
+    def slow(request, parts):
+        seen.append(request.path)
+        release.wait(10)
+        return Response(
+            200, [("Content-Type", "text/plain"), ("Cache-Control", "no-store")], b"now"
+        )
+
+    monkeypatch.setitem(lab.emulator.front.services, "gateway", slow)
+    dist = api_distribution(distribution, ("GET", "HEAD"))
+    url = f"https://{dist['DomainName']}/live/status"
+    with ThreadPoolExecutor(5) as pool:
+        answers = [pool.submit(requests.get, url, timeout=20) for _ in range(5)]
+        while not seen:
+            time.sleep(0.01)
+        time.sleep(0.3)
+        release.set()
+        results = [a.result() for a in answers]
+
+    assert seen == ["/live/status"]
+    assert {(r.status_code, r.content) for r in results} == {(200, b"now")}
+    assert sorted(x_cache(r) for r in results) == ["Hit"] * 4 + ["Miss"]
+    assert not lab.emulator.edge._fetching  # no viewer waits any more
+
+    requests.get(url, timeout=20)  # a later viewer is not served the old answer
+    assert seen == ["/live/status"] * 2
