@@ -14,7 +14,10 @@ delay of `late_mean_s`.
 baseline network bandwidth (`bandwidth_bps`, from the instance type's published figure; the
 short bursts above it are left out). What the in-service instances cannot send in a minute
 waits, first come first served, for the next minute: nothing is dropped, so every request is
-answered, late. An instance launched at minute *t* serves from *t + launch_s* (boot, user
+answered, late. A wait is the delay at the origin before a request's bytes go out (a real
+server would rather slow every download at once). An instance capped at its baseline makes the
+day without a CDN pessimistic: real instances burst above it for a while (network I/O credits).
+An instance launched at minute *t* serves from *t + launch_s* (boot, user
 data, the target group's health checks).
 
 **Target tracking** follows the rules of the alarms an EC2 Auto Scaling target-tracking policy
@@ -23,18 +26,22 @@ with one-minute metrics, the high alarm fires after 3 consecutive minutes above 
 the low alarm after 15 consecutive minutes below 90 % of it; the new capacity is proportional,
 `ceil(in service × metric / target)`, within the group's minimum and maximum. An alarm stays
 in ALARM while its condition holds and invokes the policy every minute: scale-out launches
-what the new capacity lacks beyond the instances in service and launching; scale-in removes
-instances at once, and waits while instances are launching. The metric is the
+what the new capacity lacks beyond the instances in service and launching; scale-in waits
+while instances are launching and is gradual ("scales out proportionally to the metric as fast
+as it can, but scales in more gradually"; the step is not published: here at most a tenth of
+the instances in service, at least one, each minute). The metric is the
 group's average per in-service instance (instances still warming up are left out of the
 aggregate): bytes sent (`ASGAverageNetworkOut`, per minute) or CPU utilisation
 (`ASGAverageCPUUtilization`, %), from the CPU seconds per GB and per request measured on the
-origin.
+origin. CPU never limits what an instance sends: the model assumes the network is the
+bottleneck, as it is for a file server (a CPU above 100 % would say it is not).
 
 **CloudFront** answers from its caches. Each cache that holds an object fetches it from the
 origin once per TTL, when a request for it arrives after it expired. Requests reach
 `caches` caches (CloudFront's regional edge caches, 13 at the time of writing; 1 with Origin
 Shield); within a TTL window a cache fetches an object at most once, and never more often than
-it is asked. TTL windows are counted from the release for every cache alike (a cache that
+it is asked: the first requests of a window are taken to reach different caches, the worst
+case. TTL windows are counted from the release for every cache alike (a cache that
 fetched late in a window refreshes early); edge locations below the regional caches, and
 evictions of rarely asked objects, are left out.
 
@@ -54,6 +61,7 @@ HIGH_ALARM_MINUTES = 3
 LOW_ALARM_MINUTES = 15
 LOW_ALARM_SHARE = 0.9
 MAX_DRAIN_DAYS = 30
+SCALE_IN_SHARE = 10  # scale-in removes at most 1/10 of the instances in service a minute
 
 
 @dataclass(frozen=True)
@@ -109,15 +117,15 @@ class Fleet:
     """The Auto Scaling group and its target-tracking policy."""
 
     instance_type: str = "m6i.large"
-    bandwidth_bps: float = 0.781e9  # m6i.large baseline network bandwidth, gigabits per second
+    bandwidth_bps: float = 0.781e9  # m6i.large baseline network bandwidth, bits per second
     vcpus: int = 2
     min_size: int = 2
     max_size: int = 40
     launch_s: int = 240
     metric: str = "network"  # "network" (ASGAverageNetworkOut) or "cpu" (ASGAverageCPUUtilization)
     target: float = 0.6  # network: the share of the baseline bandwidth; cpu: the share of vCPUs
-    cpu_s_per_gb: float = 1.0  # CPU seconds to serve 1 GB, measured on the origin
-    cpu_s_per_request: float = 0.001  # CPU seconds per request besides its bytes, measured
+    cpu_s_per_gb: float = 1.0  # CPU seconds to serve 1 GB (the notebook measures it offline)
+    cpu_s_per_request: float = 0.001  # CPU seconds per request besides its bytes (likewise)
 
     def __post_init__(self) -> None:
         if self.metric not in ("network", "cpu"):
@@ -172,6 +180,7 @@ class Day:
     cpu_pct: list[float] = field(default_factory=list)
     download_wait_s: list[float] = field(default_factory=list)  # queueing at the origin
     answered: list[float] = field(default_factory=list)  # origin requests answered this minute
+    answered_downloads: list[float] = field(default_factory=list)  # of them, update downloads
     alarms: list[str] = field(default_factory=list)  # "high"/"low" when one fired, else ""
 
     @property
@@ -195,7 +204,8 @@ def simulate(release: Release, fleet: Fleet, edge: Edge | None = None) -> Day:
     """
     polls, downloads = release.polls(), release.downloads()
     day = Day()
-    queue: list[list[float]] = []  # [requests, bytes, minute it arrived], first come first served
+    # [requests, downloads among them, bytes, minute it arrived], first come first served
+    queue: list[list[float]] = []
     launching: list[int] = []  # minutes at which launched instances come into service
     in_service = fleet.min_size
     above = below = 0
@@ -229,7 +239,9 @@ def simulate(release: Release, fleet: Fleet, edge: Edge | None = None) -> Day:
             edge_bytes = new_polls * release.manifest_bytes + new_downloads * release.update_bytes
         arriving = origin_polls * release.manifest_bytes + origin_downloads * release.update_bytes
         if origin_requests:
-            queue.append([float(origin_requests), float(arriving), float(minute)])
+            queue.append(
+                [float(origin_requests), float(origin_downloads), float(arriving), float(minute)]
+            )
 
         # instances that finished launching come into service
         in_service += sum(1 for t in launching if t <= minute)
@@ -237,20 +249,22 @@ def simulate(release: Release, fleet: Fleet, edge: Edge | None = None) -> Day:
 
         # the in-service instances send what they can, first come first served
         budget = in_service * fleet.bytes_per_minute
-        sent = answered = 0.0
+        sent = answered = answered_downloads = 0.0
         waits: list[tuple[float, float]] = []
         while queue and budget > 0:
-            count, size, arrived = queue[0]
+            count, fetches, size, arrived = queue[0]
             share = 1.0 if size <= budget else budget / size
             sent += size * share
             answered += count * share
+            answered_downloads += fetches * share
             waits.append((count * share, (minute - arrived) * MINUTE))
             if share == 1.0:
                 budget -= size
                 queue.pop(0)
             else:  # the rest of this minute's arrivals waits for the next minute
                 budget = 0.0
-                queue[0] = [count * (1 - share), size * (1 - share), arrived]
+                rest = 1 - share
+                queue[0] = [count * rest, fetches * rest, size * rest, arrived]
         wait = sum(n * w for n, w in waits) / sum(n for n, _ in waits) if waits else 0.0
 
         cpu_s = (sent / 1e9) * fleet.cpu_s_per_gb + answered * fleet.cpu_s_per_request
@@ -269,8 +283,8 @@ def simulate(release: Release, fleet: Fleet, edge: Edge | None = None) -> Day:
                 fired = "high"
         elif below >= LOW_ALARM_MINUTES and not launching:
             wanted = max(fleet.min_size, math.ceil(in_service * metric / fleet.target_value))
-            if wanted < in_service:
-                in_service = wanted
+            if wanted < in_service:  # gradually: at most a tenth of the group a minute
+                in_service -= min(in_service - wanted, max(1, in_service // SCALE_IN_SHARE))
                 fired = "low"
 
         day.requests.append(requests)
@@ -284,6 +298,7 @@ def simulate(release: Release, fleet: Fleet, edge: Edge | None = None) -> Day:
         day.cpu_pct.append(cpu_pct)
         day.download_wait_s.append(wait)
         day.answered.append(answered)
+        day.answered_downloads.append(answered_downloads)
         day.alarms.append(fired)
         minute += 1
     return day
@@ -343,6 +358,10 @@ def _whole(rates: list[float]) -> list[int]:
 def percentile(values: list[float], weights: list[float], share: float) -> float:
     """The weighted `share` quantile (0..1) of `values`: e.g. the wait of the 95th-percentile
     request when `weights` are the requests answered each minute."""
+    if not 0 <= share <= 1:
+        raise ValueError(f"percentile: share is in [0, 1], not {share}")
+    if len(values) != len(weights):
+        raise ValueError("percentile: one weight per value")
     pairs = sorted((v, w) for v, w in zip(values, weights, strict=True) if w > 0)
     if not pairs:
         return 0.0

@@ -116,3 +116,14 @@ def test_values_and_weights_must_pair_up(storm):
     """GIVEN more values than weights WHEN a percentile is asked THEN ValueError."""
     with pytest.raises(ValueError):
         storm.percentile([1, 2, 3], [1, 1], 0.5)
+
+
+@pytest.mark.parametrize("share", [-0.1, 1.5])
+def test_percentile_refuses_a_share_outside_0_to_1(storm, share):
+    with pytest.raises(ValueError, match="share"):
+        storm.percentile([1.0, 2.0], [1.0, 1.0], share)
+
+
+def test_percentile_needs_one_weight_per_value(storm):
+    with pytest.raises(ValueError, match="weight"):
+        storm.percentile([1.0, 2.0], [1.0], 0.5)

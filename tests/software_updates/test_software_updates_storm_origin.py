@@ -231,3 +231,15 @@ def test_a_fleet_that_could_never_drain_the_storm_is_refused(storm):
 
     with pytest.raises(ValueError, match="max_size or bandwidth_bps"):
         storm.simulate(release, fleet)
+
+
+def test_every_download_is_answered_and_counted_apart_from_the_polls(storm):
+    """GIVEN a storm without a CDN WHEN it has drained THEN the downloads answered add up to the
+    downloads asked for, and the polls to the rest: waits can be weighted by downloads alone."""
+    release = storm.Release(devices=50_000, hours=3)
+    day = storm.simulate(release, storm.Fleet(max_size=4))
+
+    assert sum(day.answered_downloads) == pytest.approx(sum(release.downloads()), rel=1e-9)
+    polls = sum(day.answered) - sum(day.answered_downloads)
+    assert polls == pytest.approx(sum(release.polls()), rel=1e-9)
+    assert all(d <= a + 1e-9 for d, a in zip(day.answered_downloads, day.answered, strict=True))

@@ -182,10 +182,11 @@ def test_the_high_alarm_needs_3_minutes_above_and_asks_proportional_capacity(sca
             assert day.running[m] == min(fleet.max_size, wanted) > day.running[m - 1], m
 
 
-def test_the_low_alarm_needs_15_quiet_minutes_and_asks_proportional_capacity(scaled):
+def test_the_low_alarm_needs_15_quiet_minutes_and_scales_in_gradually(scaled):
     """GIVEN any storm WHEN the group scales in at minute m THEN minutes m-14..m were all below
-    90 % of the target, no instance was launching, and the group now has
-    max(min_size, ceil(in service × metric / target))."""
+    90 % of the target, no instance was launching, and the group moves toward
+    max(min_size, ceil(in service × metric / target)) by at most a tenth of its size (at least
+    one instance): target tracking "scales in more gradually" than it scales out."""
     _, fleet, day = scaled
 
     for m, alarm in enumerate(day.alarms):
@@ -193,8 +194,10 @@ def test_the_low_alarm_needs_15_quiet_minutes_and_asks_proportional_capacity(sca
             assert m >= 14
             assert all(v < 0.9 * fleet.target_value for v in day.metric[m - 14 : m + 1]), m
             serving = day.running[m - 1]  # in service at the start of m: nothing was launching
-            wanted = math.ceil(serving * day.metric[m] / fleet.target_value)
-            assert day.in_service[m] == day.running[m] == max(fleet.min_size, wanted) < serving
+            wanted = max(fleet.min_size, math.ceil(serving * day.metric[m] / fleet.target_value))
+            step = min(serving - wanted, max(1, serving // 10))
+            assert day.in_service[m] == day.running[m] == serving - step, m
+            assert wanted <= day.in_service[m] < serving
 
 
 def test_capacity_changes_only_through_the_alarms(scaled):
