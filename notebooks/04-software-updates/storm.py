@@ -183,6 +183,11 @@ class Day:
     answered_downloads: list[float] = field(default_factory=list)  # of them, update downloads
     alarms: list[str] = field(default_factory=list)  # "high"/"low" when one fired, else ""
 
+    def add(self, **minute: float | int | str) -> None:
+        """Append one minute: a value for every series."""
+        for name, value in minute.items():
+            getattr(self, name).append(value)
+
     @property
     def total_requests(self) -> int:
         return sum(self.requests)
@@ -287,19 +292,21 @@ def simulate(release: Release, fleet: Fleet, edge: Edge | None = None) -> Day:
                 in_service -= min(in_service - wanted, max(1, in_service // SCALE_IN_SHARE))
                 fired = "low"
 
-        day.requests.append(requests)
-        day.edge_hits.append(hits)
-        day.origin_requests.append(origin_requests)
-        day.origin_bytes.append(sent)
-        day.edge_bytes.append(edge_bytes)
-        day.in_service.append(in_service)
-        day.running.append(in_service + len(launching))
-        day.metric.append(metric)
-        day.cpu_pct.append(cpu_pct)
-        day.download_wait_s.append(wait)
-        day.answered.append(answered)
-        day.answered_downloads.append(answered_downloads)
-        day.alarms.append(fired)
+        day.add(
+            requests=requests,
+            edge_hits=hits,
+            origin_requests=origin_requests,
+            origin_bytes=sent,
+            edge_bytes=edge_bytes,
+            in_service=in_service,
+            running=in_service + len(launching),
+            metric=metric,
+            cpu_pct=cpu_pct,
+            download_wait_s=wait,
+            answered=answered,
+            answered_downloads=answered_downloads,
+            alarms=fired,
+        )
         minute += 1
     return day
 

@@ -27,6 +27,7 @@ from botocore.exceptions import ClientError
 
 import helpers
 from helpers.emulator.http import Request, Response, classify
+from tests.emulator.vpc_support import two_zone_vpc
 
 BOTH = pytest.mark.backends("moto", "moto-server")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -153,15 +154,7 @@ def elb(lab):
 @pytest.fixture(scope="module")
 def network(lab) -> tuple[str, list[str]]:
     """A VPC with a subnet in each of two Availability Zones, as an ALB needs."""
-    ec2 = lab.client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(
-            VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{lab.region}{z}"
-        )["Subnet"]["SubnetId"]
-        for i, z in ((1, "a"), (2, "b"))
-    ]
-    return vpc, subnets
+    return two_zone_vpc(lab)
 
 
 @pytest.fixture(scope="module")

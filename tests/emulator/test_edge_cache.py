@@ -530,33 +530,40 @@ def test_the_managed_caching_disabled_policy_sends_every_request_to_the_origin(d
     assert results == ["Miss", "Miss"]
 
 
-def test_simultaneous_misses_for_one_object_make_one_origin_request(lab, distribution, monkeypatch):
-    """Request collapsing: viewers that ask for an object while CloudFront is fetching it wait
-    for that fetch and are served from the cache ("Simultaneous requests for the same object")."""
+def collapsed_storm(lab, distribution, monkeypatch, path: str, cache_control: str, viewers: int):
+    """`viewers` concurrent GETs of `path` while a slow origin answers the first with
+    `cache_control`: (paths the origin was asked for, the viewers' answers)."""
     seen: list[str] = []
     release = threading.Event()
 
     def slow(request, parts):
         seen.append(request.path)
         release.wait(10)
-        return Response(
-            200, [("Content-Type", "text/plain"), ("Cache-Control", "max-age=600")], b"v2"
-        )
+        headers = [("Content-Type", "text/plain"), ("Cache-Control", cache_control)]
+        return Response(200, headers, b"answer")
 
     monkeypatch.setitem(lab.emulator.front.services, "gateway", slow)
     dist = api_distribution(distribution, ("GET", "HEAD"))
-    url = f"https://{dist['DomainName']}/updates/app.bin"
-    with ThreadPoolExecutor(6) as pool:
-        answers = [pool.submit(requests.get, url, timeout=20) for _ in range(6)]
+    url = f"https://{dist['DomainName']}{path}"
+    with ThreadPoolExecutor(viewers) as pool:
+        answers = [pool.submit(requests.get, url, timeout=20) for _ in range(viewers)]
         while not seen:
             time.sleep(0.01)
-        time.sleep(0.3)  # the other five are waiting at the edge by now
+        time.sleep(0.3)  # the others are waiting at the edge by now
         release.set()
         results = [a.result() for a in answers]
+    return seen, results, url
+
+
+def test_simultaneous_misses_for_one_object_make_one_origin_request(lab, distribution, monkeypatch):
+    """Request collapsing: viewers that ask for an object while CloudFront is fetching it wait
+    for that fetch and are served from the cache ("Simultaneous requests for the same object")."""
+    seen, results, _ = collapsed_storm(
+        lab, distribution, monkeypatch, "/updates/app.bin", "max-age=600", 6
+    )
 
     assert seen == ["/updates/app.bin"]
-    assert [r.status_code for r in results] == [200] * 6
-    assert {r.content for r in results} == {b"v2"}
+    assert {(r.status_code, r.content) for r in results} == {(200, b"answer")}
     assert sorted(x_cache(r) for r in results) == ["Hit"] * 5 + ["Miss"]
 
 
@@ -564,29 +571,12 @@ def test_viewers_waiting_on_an_uncacheable_answer_get_that_answer(lab, distribut
     """CloudFront "sends the response from the original request to all the requests that it
     received while it was paused", even when it does not cache it (no-store): one origin request,
     and nothing left waiting afterwards."""
-    seen: list[str] = []
-    release = threading.Event()
-
-    def slow(request, parts):
-        seen.append(request.path)
-        release.wait(10)
-        return Response(
-            200, [("Content-Type", "text/plain"), ("Cache-Control", "no-store")], b"now"
-        )
-
-    monkeypatch.setitem(lab.emulator.front.services, "gateway", slow)
-    dist = api_distribution(distribution, ("GET", "HEAD"))
-    url = f"https://{dist['DomainName']}/live/status"
-    with ThreadPoolExecutor(5) as pool:
-        answers = [pool.submit(requests.get, url, timeout=20) for _ in range(5)]
-        while not seen:
-            time.sleep(0.01)
-        time.sleep(0.3)
-        release.set()
-        results = [a.result() for a in answers]
+    seen, results, url = collapsed_storm(
+        lab, distribution, monkeypatch, "/live/status", "no-store", 5
+    )
 
     assert seen == ["/live/status"]
-    assert {(r.status_code, r.content) for r in results} == {(200, b"now")}
+    assert {(r.status_code, r.content) for r in results} == {(200, b"answer")}
     assert sorted(x_cache(r) for r in results) == ["Hit"] * 4 + ["Miss"]
     assert not lab.emulator.edge._fetching  # no viewer waits any more
 

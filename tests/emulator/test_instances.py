@@ -37,6 +37,7 @@ import requests
 from botocore.exceptions import ClientError
 
 from helpers.emulator.instances import start_server, stop_process
+from tests.emulator.vpc_support import two_zone_vpc
 
 BACKENDS = ("moto", "moto-server")
 AMI = "ami-12c6146b"
@@ -55,15 +56,7 @@ SERVICE_UNAVAILABLE = "503 Service Temporarily Unavailable"
 @pytest.fixture(scope="module")
 def network(lab) -> tuple[str, list[str]]:
     """A VPC with a subnet in each of two Availability Zones."""
-    ec2 = lab.client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(
-            VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{lab.region}{z}"
-        )["Subnet"]["SubnetId"]
-        for i, z in ((1, "a"), (2, "b"))
-    ]
-    return vpc, subnets
+    return two_zone_vpc(lab)
 
 
 @pytest.fixture(scope="module")

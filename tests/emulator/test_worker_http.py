@@ -22,6 +22,7 @@ import pytest
 import helpers
 from helpers.emulator.tls import Authority
 from tests.emulator.gateway_support import RestApi
+from tests.emulator.vpc_support import two_zone_vpc
 
 BACKENDS = ("moto", "moto-server")
 
@@ -123,14 +124,8 @@ def api(lab: helpers.Lab, deploy: Any) -> RestApi:
 @pytest.fixture(scope="module")
 def alb(lab: helpers.Lab) -> str:
     """An internet-facing ALB with an HTTP:80 listener: /orders answers a fixed 200; its DNS."""
-    ec2, elb = lab.client("ec2"), lab.client("elbv2")
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(
-            VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{lab.region}{z}"
-        )["Subnet"]["SubnetId"]
-        for i, z in ((1, "a"), (2, "b"))
-    ]
+    elb = lab.client("elbv2")
+    _, subnets = two_zone_vpc(lab)
     found = elb.create_load_balancer(Name=lab.name("orders"), Subnets=subnets)["LoadBalancers"][0]
     listener = elb.create_listener(
         LoadBalancerArn=found["LoadBalancerArn"],

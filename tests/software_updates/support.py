@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from tests.emulator.chapter_support import load  # noqa: F401 (shared here)
+from tests.emulator.vpc_support import two_zone_vpc
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTER = ROOT / "notebooks" / "04-software-updates"
@@ -77,13 +78,7 @@ def build_site(lab) -> tuple[str, str, Path]:
     """The chapter's application (EFS, launch template, two-AZ group, ALB) with CloudFront in
     front: `/updates/*` kept a year, the rest 60 s. Returns (cdn url, origin url, www folder)."""
     ec2, efs, elb = lab.client("ec2"), lab.client("efs"), lab.client("elbv2")
-    vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.40.{i}.0/24", AvailabilityZone=f"us-east-1{z}")[
-            "Subnet"
-        ]["SubnetId"]
-        for i, z in ((0, "a"), (1, "b"))
-    ]
+    vpc, subnets = two_zone_vpc(lab, "10.40")
     fs = efs.create_file_system(CreationToken=lab.name("updates"))["FileSystemId"]
     for subnet in subnets:
         efs.create_mount_target(FileSystemId=fs, SubnetId=subnet)
