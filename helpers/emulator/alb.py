@@ -228,6 +228,7 @@ class LoadBalancers:
         self._turns: dict[str, int] = {}  # target group ARN -> requests sent round-robin
         self._noted: set[str] = set()
         self.instances: Any = None  # instances.Instances: EC2 targets served from user data
+        self.scaling: Any = None  # autoscaling.TargetTracking: told what each target served
 
     # ---- wiring ---------------------------------------------------------------------------
     def patch_moto(self, patch: Callable[[Any, str, Any], None]) -> None:
@@ -531,7 +532,15 @@ class LoadBalancers:
         target_id, port, server = candidates[turn % len(candidates)]
         if self.instances is not None:
             self.instances.forwarded(target_id)
-        forwarded = self._target_request(call, group)
+        answer = self._answer_from(server, target_id, self._target_request(call, group), call)
+        if self.scaling is not None:  # the bytes it sent count toward its NetworkOut
+            self.scaling.served(target_id, len(answer.body))
+        return answer
+
+    def _answer_from(
+        self, server: StandIn, target_id: str, forwarded: Request, call: Call
+    ) -> Response:
+        """The target's answer (or the load balancer's 502/504 when it gives none)."""
         if callable(server):
             try:
                 answer = server(forwarded)

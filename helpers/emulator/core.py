@@ -33,6 +33,7 @@ from urllib.parse import parse_qs, quote_plus
 from . import (
     alb,
     athena,
+    autoscaling,
     cognito,
     control_plane,
     dax_control,
@@ -111,6 +112,7 @@ class Emulator:
                 piece.install(self)
             efs.install(self)  # before anything that mounts a file system
             instances.install(self)  # EC2 instances' user data: EFS mounts, http.server
+            autoscaling.install(self)  # target tracking from what the instances serve
             control_plane.install(self)
             lambda_versions.install(self)
             iot.install(self)

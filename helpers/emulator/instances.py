@@ -1043,6 +1043,16 @@ def install(emulator: Any) -> None:
     def replace_autoscaling_group_instances(group: Any, count_needed: int, tags: Any) -> None:
         """Launch one instance at a time into the enabled Availability Zone that has the
         fewest, as Auto Scaling balances a group (moto puts all in the first subnet)."""
+        before = {str(state.instance.id) for state in group.instance_states}
+        try:
+            _launch_balanced(group, count_needed, tags)
+        finally:
+            scaling = getattr(emulator, "scaling", None)
+            if scaling is not None:  # target tracking warms new instances up from now
+                now = {str(state.instance.id) for state in group.instance_states}
+                scaling.launched(sorted(now - before))
+
+    def _launch_balanced(group: Any, count_needed: int, tags: Any) -> None:
         subnets = [s for s in (group.vpc_zone_identifier or "").split(",") if s]
         if len(subnets) < 2:
             return launch(group, count_needed, tags)

@@ -28,6 +28,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from email.utils import formatdate
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -447,6 +448,124 @@ process, port = start_server(Path(sys.argv[1]), log=Path(sys.argv[1]) / "log", c
 print(port, flush=True)
 sys.stdin.read()
 """
+
+
+# ---- target tracking on the lab clock ---------------------------------------------------------
+def track(lab, app, metric: str, target: float, warmup: int = 120, **extra) -> None:
+    lab.client("autoscaling").put_scaling_policy(
+        AutoScalingGroupName=app.group,
+        PolicyName="tracking",
+        PolicyType="TargetTrackingScaling",
+        EstimatedInstanceWarmup=warmup,
+        TargetTrackingConfiguration={
+            "PredefinedMetricSpecification": {"PredefinedMetricType": metric},
+            "TargetValue": target,
+            **extra,
+        },
+    )
+
+
+def desired(lab, app) -> int:
+    found = lab.client("autoscaling").describe_auto_scaling_groups(
+        AutoScalingGroupNames=[app.group]
+    )
+    return found["AutoScalingGroups"][0]["DesiredCapacity"]
+
+
+def minutes_of_load(lab, app, path: str, per_minute: int, minutes: int) -> list[int]:
+    """`per_minute` GETs of `path` in each of `minutes` lab minutes; the desired capacity after
+    each minute."""
+    seen = []
+    lab.clock.advance(60 - lab.clock.now() % 60)  # each minute's requests in one datapoint
+    for _ in range(minutes):
+        for _ in range(per_minute):
+            get(app.url(path)).raise_for_status()
+        lab.clock.advance(60 - lab.clock.now() % 60)
+        seen.append(desired(lab, app))
+    return seen
+
+
+def test_network_out_above_target_scales_out_after_warmup_and_three_datapoints(
+    lab, fleet, file_system, updates
+):
+    """ASGAverageNetworkOut: 2 instances each sending 1.5 times the target; warm-up 2 minutes,
+    then the high alarm needs 3 datapoints; the new capacity is ceil(2 × 1.5) = 3."""
+    (updates / "mb.bin").write_bytes(b"u" * 1_000_000)
+    app = fleet("tt-out", USER_DATA.format(fs=file_system), desired=2)
+    lab.client("autoscaling").update_auto_scaling_group(AutoScalingGroupName=app.group, MaxSize=6)
+    track(lab, app, "ASGAverageNetworkOut", 2_000_000)  # 3 MB per instance per minute, sent
+
+    seen = minutes_of_load(lab, app, "/mb.bin", 6, 7)
+
+    # launched in minute L (the loop's first is L+1): counted from L+2; above at L+2..L+4
+    assert seen[:3] == [2, 2, 2]
+    assert seen[3] == 3
+    assert seen[4:] == [3, 3, 3]  # 6 MB over 3 instances is the target: no more
+    assert any("scaled" in n and "out from 2 to 3" in n for n in lab.emulator.notes)
+
+
+def test_the_group_scales_in_gradually_after_15_quiet_minutes(lab, fleet, file_system, updates):
+    """No traffic: the low alarm needs 15 datapoints below 90 % of the target; then the group
+    steps down (at least one instance a minute) to its minimum, never below."""
+    app = fleet("tt-in", USER_DATA.format(fs=file_system), desired=4)
+    lab.client("autoscaling").update_auto_scaling_group(AutoScalingGroupName=app.group, MinSize=2)
+    get(app.url("/")).raise_for_status()  # boots them
+    track(lab, app, "ASGAverageNetworkOut", 2_000_000, warmup=0)
+
+    seen = minutes_of_load(lab, app, "/", 0, 20)
+
+    # quiet from minute L, when the group was made (the loop's first is L+1): 15 datapoints
+    # below at L..L+14
+    assert seen[:13] == [4] * 13
+    assert seen[13:16] == [3, 2, 2]  # a step a minute (a tenth of 4, at least one), to MinSize
+    assert len(app.registered()) == 2  # the group deregistered what it terminated
+
+
+def test_disable_scale_in_keeps_the_group(lab, fleet, file_system, updates):
+    app = fleet("tt-keep", USER_DATA.format(fs=file_system), desired=3)
+    track(lab, app, "ASGAverageNetworkOut", 2_000_000, warmup=0, DisableScaleIn=True)
+
+    assert minutes_of_load(lab, app, "/", 0, 18) == [3] * 18
+
+
+def test_request_count_per_target_counts_requests(lab, fleet, file_system, updates):
+    """ALBRequestCountPerTarget: 12 requests a minute over 2 targets is 6 per target, twice the
+    target of 3: after warm-up and 3 datapoints, ceil(2 × 6 / 3) = 4."""
+    app = fleet("tt-req", USER_DATA.format(fs=file_system), desired=2)
+    track(lab, app, "ALBRequestCountPerTarget", 3, warmup=0)
+
+    seen = minutes_of_load(lab, app, "/", 12, 4)
+
+    assert seen == [2, 2, 4, 4]
+
+
+def test_network_out_reaches_cloudwatch_per_group_and_instance(lab, fleet, file_system, updates):
+    (updates / "kb.bin").write_bytes(b"k" * 100_000)
+    app = fleet("tt-cw", USER_DATA.format(fs=file_system), desired=2)
+    track(lab, app, "ASGAverageNetworkOut", 10**9, warmup=0)
+    start = lab.clock.datetime()
+
+    minutes_of_load(lab, app, "/kb.bin", 4, 1)
+
+    cloudwatch = lab.client("cloudwatch")
+    found = cloudwatch.get_metric_statistics(
+        Namespace="AWS/EC2",
+        MetricName="NetworkOut",
+        Dimensions=[{"Name": "AutoScalingGroupName", "Value": app.group}],
+        StartTime=start - timedelta(minutes=2),
+        EndTime=lab.clock.datetime(),
+        Period=60,
+        Statistics=["Sum", "Average"],
+    )["Datapoints"]
+    assert [(d["Sum"], d["Average"]) for d in found if d["Sum"]] == [(400_000, 200_000)]
+
+
+def test_a_cpu_policy_is_noted_and_does_not_act(lab, fleet, file_system, updates):
+    app = fleet("tt-cpu", USER_DATA.format(fs=file_system), desired=2)
+    track(lab, app, "ASGAverageCPUUtilization", 1, warmup=0)
+
+    assert minutes_of_load(lab, app, "/", 5, 5) == [2] * 5
+    assert any("ASGAverageCPUUtilization" in n and "does not act" in n for n in lab.emulator.notes)
 
 
 def test_a_server_ends_when_the_process_that_started_it_dies(tmp_path):

@@ -2807,6 +2807,11 @@ INSTANCES_PATCHED = [
         "AutoScalingBackend.update_attached_target_groups",
         ["self", "group_name"],
     ),
+    (
+        "moto.autoscaling.models",
+        "FakeAutoScalingGroup.replace_autoscaling_group_instances",
+        ["self", "count_needed", "propagated_tags"],
+    ),
 ]
 INSTANCES_CALLED = [
     (
@@ -2934,3 +2939,40 @@ def test_the_instances_patches_are_removed_and_servers_stopped_on_teardown():
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=2)
     assert not folder.exists()
+
+
+# ---- target tracking (helpers/emulator/autoscaling.py) -----------------------------------------
+def test_the_scaling_policy_and_group_attributes_autoscaling_reads(aws):
+    from moto.autoscaling.models import autoscaling_backends
+
+    _scaled_group(aws, 2, "#!/bin/bash\n")
+    aws("autoscaling").put_scaling_policy(
+        AutoScalingGroupName="seam-asg",
+        PolicyName="seam-tt",
+        PolicyType="TargetTrackingScaling",
+        EstimatedInstanceWarmup=90,
+        TargetTrackingConfiguration={
+            "PredefinedMetricSpecification": {"PredefinedMetricType": "ASGAverageNetworkOut"},
+            "TargetValue": 1000.0,
+            "DisableScaleIn": True,
+        },
+    )
+    backend = autoscaling_backends["123456789012"]["us-east-1"]
+    _attrs(backend, ["policies", "autoscaling_groups", "set_desired_capacity"])
+    (policy,) = backend.policies.values()
+    _attrs(policy, ["policy_type", "auto_scaling_group_name", "arn", "name"])
+    _attrs(policy, ["target_tracking_configuration", "estimated_instance_warmup"])
+    assert (policy.policy_type, policy.auto_scaling_group_name) == (
+        "TargetTrackingScaling",
+        "seam-asg",
+    )
+    assert float(policy.estimated_instance_warmup) == 90
+    config = vars(policy.target_tracking_configuration)
+    assert config["PredefinedMetricSpecification"]["PredefinedMetricType"] == "ASGAverageNetworkOut"
+    assert float(config["TargetValue"]) == 1000.0
+    assert str(config["DisableScaleIn"]).lower() == "true"
+    group = backend.autoscaling_groups["seam-asg"]
+    _attrs(group, ["instance_states", "min_size", "max_size", "desired_capacity"])
+    assert [s.lifecycle_state for s in group.instance_states] == ["InService"] * 2
+    backend.set_desired_capacity("seam-asg", 3)
+    assert len(group.instance_states) == 3
