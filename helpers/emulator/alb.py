@@ -228,7 +228,6 @@ class LoadBalancers:
         self._turns: dict[str, int] = {}  # target group ARN -> requests sent round-robin
         self._noted: set[str] = set()
         self.instances: Any = None  # instances.Instances: EC2 targets served from user data
-        self.scaling: Any = None  # autoscaling.TargetTracking: told what each target served
 
     # ---- wiring ---------------------------------------------------------------------------
     def patch_moto(self, patch: Callable[[Any, str, Any], None]) -> None:
@@ -530,11 +529,9 @@ class LoadBalancers:
             turn = self._turns.get(group.arn, 0)
             self._turns[group.arn] = turn + 1
         target_id, port, server = candidates[turn % len(candidates)]
-        if self.instances is not None:
-            self.instances.forwarded(target_id)
         answer = self._answer_from(server, target_id, self._target_request(call, group), call)
-        if self.scaling is not None:  # the bytes it sent count toward its NetworkOut
-            self.scaling.served(target_id, len(answer.body))
+        if self.instances is not None:  # its requests and bytes (usage, target tracking)
+            self.instances.answered(target_id, len(answer.body))
         return answer
 
     def _answer_from(

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import defaultdict
 from datetime import datetime, timezone
 from typing import Any
 
@@ -61,20 +60,10 @@ class TargetTracking:
     def __init__(self, emulator: Any):
         self.emulator = emulator
         self._lock = threading.RLock()
-        self._sent: dict[tuple[str, int], float] = defaultdict(float)  # (instance, minute)
-        self._requests: dict[tuple[str, int], int] = defaultdict(int)
         self._seen: dict[str, int] = {}  # instance -> the minute it was first in service
         self._alarms: dict[str, list[int]] = {}  # policy ARN -> [minutes above, minutes below]
         self._noted: set[str] = set()
         self._done = self._minute() - 1  # the last minute evaluated
-
-    # ---- what the load balancer reports ------------------------------------------------------
-    def served(self, instance_id: str, nbytes: int) -> None:
-        """`instance_id` answered a request with `nbytes` of body, now."""
-        key = (instance_id, self._minute())
-        with self._lock:
-            self._sent[key] += nbytes
-            self._requests[key] += 1
 
     def launched(self, instance_ids: list[str]) -> None:
         """Auto Scaling launched these instances now: their warm-up starts this minute."""
@@ -141,10 +130,8 @@ class TargetTracking:
         if not counted:
             return  # every instance is warming up: no datapoint
         warming = len(in_service) > len(counted) or group.desired_capacity > len(in_service)
-        if kind == "ASGAverageNetworkOut":
-            total = sum(self._sent.get((i, minute), 0.0) for i in counted)
-        else:
-            total = sum(self._requests.get((i, minute), 0) for i in counted)
+        traffic = [self.emulator.instances.traffic(i, minute) for i in counted]
+        total = sum(n if kind == "ASGAverageNetworkOut" else r for r, n in traffic)
         metric = total / len(counted)
         target = float(config["TargetValue"])
         above, below = self._alarms.setdefault(policy.arn, [0, 0])
@@ -185,7 +172,7 @@ class TargetTracking:
         from moto.cloudwatch.models import cloudwatch_backends
 
         stamp = datetime.fromtimestamp(minute * 60, tz=timezone.utc).replace(tzinfo=None)
-        sent = {i: self._sent.get((i, minute), 0.0) for i in instances}
+        sent = {i: float(self.emulator.instances.traffic(i, minute)[1]) for i in instances}
         data = [
             _datum("NetworkOut", [{"Name": "InstanceId", "Value": i}], [value], stamp)
             for i, value in sent.items()
@@ -223,11 +210,8 @@ def _disabled(config: dict[str, Any]) -> bool:
 
 
 def install(emulator: Any) -> None:
-    """Give the emulator `scaling`, told by the load balancers what instances serve, evaluated
-    whenever the lab clock advances."""
+    """Give the emulator `scaling`, evaluated whenever the lab clock advances from the traffic
+    instances.py counts (so install it after instances)."""
     scaling = TargetTracking(emulator)
     emulator.scaling = scaling
-    balancers = getattr(emulator, "alb", None)
-    if balancers is not None:
-        balancers.scaling = scaling
     emulator.clock.on_advance(scaling.evaluate)

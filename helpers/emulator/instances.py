@@ -759,6 +759,7 @@ class _Instance:
     why_not: str = ""
     state: str = "running"  # running | stopped | terminated, as the emulator last saw it
     requests: int = 0
+    bytes_sent: int = 0
     cpu_s: float = 0.0  # of server processes that ended
 
 
@@ -772,6 +773,9 @@ class Instances:
         self._booted: dict[str, _Instance] = {}
         self._lock = threading.RLock()
         self._noted: set[str] = set()
+        self._minutes: dict[
+            tuple[str, int], list[int]
+        ] = {}  # (instance, minute): [requests, bytes]
         self.closed = False
 
     def note(self, message: str) -> None:
@@ -830,21 +834,43 @@ class Instances:
             return None
         return self.stand_ins.find(instance_id, port) if self.stand_ins is not None else None
 
-    def forwarded(self, instance_id: str) -> None:
-        """Count a request a load balancer sent to the instance."""
+    def answered(self, instance_id: str, nbytes: int) -> None:
+        """A load balancer got an answer of `nbytes` (body) from the instance, now."""
+        minute = int(self.emulator.clock.now() // 60)
         with self._lock:
             record = self._booted.get(instance_id)
             if record is not None:
                 record.requests += 1
+                record.bytes_sent += nbytes
+            tally = self._minutes.setdefault((instance_id, minute), [0, 0])
+            tally[0] += 1
+            tally[1] += nbytes
+
+    def traffic(self, instance_id: str, minute: int) -> tuple[int, int]:
+        """(requests, bytes) the instance answered through load balancers in lab minute
+        `minute` (seconds since the epoch // 60)."""
+        with self._lock:
+            requests, nbytes = self._minutes.get((instance_id, minute), (0, 0))
+            return requests, nbytes
+
+    def server_urls(self) -> dict[str, list[str]]:
+        """The loopback URLs of each booted instance's running servers."""
+        with self._lock:
+            return {i: [s.url for s in r.servers] for i, r in self._booted.items()}
 
     def usage(self) -> dict[str, dict[str, float | int]]:
-        """Per instance booted: `requests` the load balancers forwarded to it and `cpu_s`, the
-        CPU seconds (user + system) its server processes used, the ended ones included."""
+        """Per instance booted: `requests` the load balancers forwarded to it, the `bytes` of
+        its answers, and `cpu_s`, the CPU seconds (user + system) its server processes used,
+        the ended ones included."""
         with self._lock:
             out: dict[str, dict[str, float | int]] = {}
             for instance_id, record in self._booted.items():
                 cpu = record.cpu_s + sum(cpu_seconds(s.process.pid) or 0.0 for s in record.servers)
-                out[instance_id] = {"requests": record.requests, "cpu_s": round(cpu, 3)}
+                out[instance_id] = {
+                    "requests": record.requests,
+                    "bytes": record.bytes_sent,
+                    "cpu_s": round(cpu, 3),
+                }
             return out
 
     def stop_gone(self, running: dict[str, Any] | None = None) -> None:

@@ -214,8 +214,7 @@ def simulate(release: Release, fleet: Fleet, edge: Edge | None = None) -> Day:
     launching: list[int] = []  # minutes at which launched instances come into service
     in_service = fleet.min_size
     above = below = 0
-    fetched: dict[tuple[str, int], int] = {}  # (object, TTL window) -> caches that fetched it
-    dealt = 0  # downloads dealt out to the update files so far
+    caches = _Caches(edge, release.files) if edge is not None else None
     minute = 0
     while minute < release.minutes or queue:
         if minute >= release.minutes + MAX_DRAIN_DAYS * 24 * 60:
@@ -226,17 +225,11 @@ def simulate(release: Release, fleet: Fleet, edge: Edge | None = None) -> Day:
         new_polls = polls[minute] if minute < release.minutes else 0
         new_downloads = downloads[minute] if minute < release.minutes else 0
         requests = new_polls + new_downloads
-        if edge is None:
+        if caches is None:
             origin_polls, origin_downloads = new_polls, new_downloads
         else:
-            origin_polls = _misses(
-                "manifest", new_polls, minute, edge.manifest_ttl_s, edge, fetched
-            )
-            origin_downloads = sum(
-                _misses(f"update-{i}", n, minute, edge.update_ttl_s, edge, fetched)
-                for i, n in enumerate(_spread(new_downloads, release.files, dealt))
-            )
-        dealt += new_downloads
+            origin_polls = caches.manifest_misses(new_polls, minute)
+            origin_downloads = caches.update_misses(new_downloads, minute)
         origin_requests = origin_polls + origin_downloads
         hits = requests - origin_requests
         edge_bytes = 0.0
@@ -311,25 +304,37 @@ def simulate(release: Release, fleet: Fleet, edge: Edge | None = None) -> Day:
     return day
 
 
-def _misses(
-    name: str,
-    requests: int,
-    minute: int,
-    ttl_s: int,
-    edge: Edge,
-    fetched: dict[tuple[str, int], int],
-) -> int:
-    """Requests for one object that no cache could answer this minute (origin fetches)."""
-    if requests == 0:
-        return 0
-    if ttl_s < MINUTE:  # expires within the minute: every cache refreshes 60/ttl times
-        refreshes = MINUTE // ttl_s if ttl_s else requests
-        return min(requests, edge.caches * refreshes)
-    window = (minute * MINUTE) // ttl_s
-    done = fetched.get((name, window), 0)
-    new = min(requests, edge.caches - done)
-    fetched[(name, window)] = done + new
-    return new
+class _Caches:
+    """CloudFront's caches over a day: which objects each cache fetched in each TTL window."""
+
+    def __init__(self, edge: Edge, files: int):
+        self.edge, self.files = edge, files
+        self.fetched: dict[tuple[str, int], int] = {}  # (object, TTL window) -> caches that did
+        self.dealt = 0  # downloads dealt out to the update files so far
+
+    def manifest_misses(self, requests: int, minute: int) -> int:
+        """Polls of latest.json this minute that reach the origin."""
+        return self._misses("manifest", requests, minute, self.edge.manifest_ttl_s)
+
+    def update_misses(self, requests: int, minute: int) -> int:
+        """Downloads this minute, dealt over the update files, that reach the origin."""
+        spread = _spread(requests, self.files, self.dealt)
+        self.dealt += requests
+        ttl = self.edge.update_ttl_s
+        return sum(self._misses(f"update-{i}", n, minute, ttl) for i, n in enumerate(spread))
+
+    def _misses(self, name: str, requests: int, minute: int, ttl_s: int) -> int:
+        """Requests for one object that no cache could answer this minute (origin fetches)."""
+        if requests == 0:
+            return 0
+        if ttl_s < MINUTE:  # expires within the minute: every cache refreshes 60/ttl times
+            refreshes = MINUTE // ttl_s if ttl_s else requests
+            return min(requests, self.edge.caches * refreshes)
+        window = (minute * MINUTE) // ttl_s
+        done = self.fetched.get((name, window), 0)
+        new = min(requests, self.edge.caches - done)
+        self.fetched[(name, window)] = done + new
+        return new
 
 
 def _spread(count: int, files: int, dealt: int = 0) -> list[int]:
@@ -341,12 +346,8 @@ def _spread(count: int, files: int, dealt: int = 0) -> list[int]:
 def hit_ratio(release: Release, edge: Edge) -> float:
     """The share of update downloads CloudFront answers from its caches over the release day."""
     downloads = release.downloads()
-    fetched: dict[tuple[str, int], int] = {}
-    misses = dealt = 0
-    for minute, count in enumerate(downloads):
-        for i, n in enumerate(_spread(count, release.files, dealt)):
-            misses += _misses(f"update-{i}", n, minute, edge.update_ttl_s, edge, fetched)
-        dealt += count
+    caches = _Caches(edge, release.files)
+    misses = sum(caches.update_misses(count, minute) for minute, count in enumerate(downloads))
     total = sum(downloads)
     return 1 - misses / total if total else 0.0
 

@@ -1512,9 +1512,7 @@ def bench_software_updates(downloads: int) -> list[tuple[str, str, str]]:
         (www / "updates" / "bench.bin").write_bytes(os.urandom(size))
         usage = lab.emulator.instances.usage
         requests.get(f"{origin}/latest.json", timeout=30).raise_for_status()  # boots both
-        servers = [
-            s.url for record in lab.emulator.instances._booted.values() for s in record.servers
-        ]
+        servers = [url for urls in lab.emulator.instances.server_urls().values() for url in urls]
 
         def fetch(url):
             t = time.perf_counter()

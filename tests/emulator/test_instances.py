@@ -214,6 +214,8 @@ def test_requests_take_turns_among_the_in_service_instances(lab, fleet, file_sys
     assert {iid: sent[iid] for iid in app.in_service()} == dict.fromkeys(app.in_service(), 3)
     usage = lab.emulator.instances.usage()
     assert all(usage[iid]["cpu_s"] > 0 for iid in app.in_service())  # each ran its own server
+    sent_bytes = {iid: usage[iid]["bytes"] - before[iid]["bytes"] for iid in app.in_service()}
+    assert sent_bytes == dict.fromkeys(app.in_service(), 3 * len("turns"))  # bodies only
 
 
 def test_instances_launched_on_scale_out_serve(lab, fleet, file_system, updates):

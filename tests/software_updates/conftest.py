@@ -12,6 +12,12 @@ from types import ModuleType
 
 import pytest
 
+from tests.emulator.conftest import (  # noqa: F401 (fixtures and hooks pytest collects here)
+    _no_silent_delivery_errors,
+    lab,
+    pytest_configure,
+    pytest_generate_tests,
+)
 from tests.software_updates.support import CHAPTER, PUBLISHER, FakeS3, load
 
 
@@ -40,11 +46,3 @@ def publisher(mount: Path, fake_s3: FakeS3) -> ModuleType:
     app = load("software_updates_publisher", PUBLISHER, {"MOUNT": str(mount)})
     app.s3 = fake_s3
     return app
-
-
-from tests.emulator.conftest import (  # noqa: E402, F401 (fixtures and hooks pytest collects here)
-    _no_silent_delivery_errors,
-    lab,
-    pytest_configure,
-    pytest_generate_tests,
-)
