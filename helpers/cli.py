@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .labs import STUDENT_SUFFIX
+
 DIST = "serverless-labbook"
 BACKENDS = ("moto", "moto-server", "aws")
 DEFAULT_BACKEND = "moto"
 OPT_IN = "LABBOOK_ALLOW_AWS"
 TAG_KEY = "labbook:lab"
-STUDENT_SUFFIX = "-student.ipynb"
 MIN_FREE_GIB = 1.0
 # Notebook metadata that changes on every run or machine and says nothing about the lesson.
 VOLATILE_CELL_METADATA = ("execution", "ExecuteTime")
@@ -691,6 +692,147 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from error
 
 
+def cmd_student(args: argparse.Namespace) -> int:
+    """Write (or with --check, verify) every lab's student notebook from its solution."""
+    from .labs import generate, solutions
+
+    root = repo_root()
+    if not solutions(root):
+        raise UsageError(
+            f"no lab solutions under {root}/labs (labs/NN-arch/solution/*-solution.ipynb)"
+        )
+    changed = generate(root, check=args.check)
+    for path in changed:
+        verb = "out of date" if args.check else "written"
+        print(f"{_display(path)}: {verb}")
+    if args.check and changed:
+        print("run `labbook student` to regenerate them", file=sys.stderr)
+        return 1
+    if not changed:
+        print("student notebooks are up to date")
+    return 0
+
+
+def _architecture_key(given: str) -> str:
+    """'myblog', '01-myblog' or '1' -> 'myblog'; a usage error names the choices."""
+    from . import quiz
+
+    keys = [a.key for a in quiz.architectures()]
+    text = given.strip().lower()
+    for number, key in enumerate(keys, 1):
+        if text in (key, f"{number:02d}-{key}", str(number), f"{number:02d}"):
+            return key
+    raise UsageError(f"no architecture {given!r}; choose one of: {', '.join(keys)}")
+
+
+def cmd_quiz(args: argparse.Namespace) -> int:
+    """Practice questions with explanations, or sit a timed exam with a score at the end."""
+    import random
+
+    from . import quiz
+
+    key = _architecture_key(args.architecture) if args.architecture else None
+    pool = quiz.load_bank(key)
+    where = key or "all"
+    if args.exam is not None:
+        try:
+            questions = quiz.exam_questions(pool, args.exam, seed=args.seed)
+        except ValueError as error:
+            raise UsageError(str(error)) from error
+        limit = args.exam * quiz.SECONDS_PER_QUESTION
+        print(
+            f"Exam: {len(questions)} questions on {where}, {limit // 60} minutes "
+            f"({quiz.SECONDS_PER_QUESTION // 60} per question, as in the real exam). "
+            "Explanations come at the end."
+        )
+        result = quiz.run_quiz(questions, mode="exam", architecture=where, limit_seconds=limit)
+    else:
+        questions = list(pool)
+        random.Random(args.seed).shuffle(questions)
+        print(f"Practice: {len(questions)} questions on {where}; each answer is explained.")
+        result = quiz.run_quiz(questions, mode="practice", architecture=where)
+    print(quiz.format_result(result))
+    return 0
+
+
+def cmd_progress(args: argparse.Namespace) -> int:
+    """Show the labs' checks passed and the quiz scores kept on this machine."""
+    from . import checks, progress
+
+    data = progress.load()
+    rows = []
+    for lab in checks.LABS:
+        names = [c.name for c in checks.checks_of(lab)]
+        seen = data["labs"].get(lab, {})
+        passed = [n for n in names if seen.get(n, {}).get("passed")]
+        state = "passed" if names and len(passed) == len(names) else "not started"
+        if passed and len(passed) < len(names):
+            todo = next(n for n in names if n not in passed)
+            state = f"next: check.{todo}"
+        rows.append((lab, f"{len(passed)}/{len(names)}", state))
+    print("Labs (checks passed)")
+    print(format_table(("lab", "checks", "state"), rows))
+    scores: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for entry in data["quiz"]:
+        scores.setdefault((entry["architecture"], entry["mode"]), []).append(entry)
+    print("\nQuiz")
+    if not scores:
+        print("  none yet: try `labbook quiz myblog` or `labbook quiz --exam 20`")
+    else:
+        rows = []
+        for (arch, mode), entries in sorted(scores.items()):
+            best = max(entries, key=lambda e: e["score"] / e["total"])
+            last = entries[-1]
+            rows.append(
+                (
+                    arch,
+                    mode,
+                    str(len(entries)),
+                    f"{last['score']}/{last['total']}",
+                    f"{best['score']}/{best['total']}",
+                )
+            )
+        print(format_table(("architecture", "mode", "times", "last", "best"), rows))
+    print(f"\nkept in {_display(progress.path())}")
+    return 0
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    """Run learners' lab notebooks headless and report the checks each one passes."""
+    import nbformat
+
+    from . import checks
+    from .labs import grade, lab_id
+
+    root = repo_root()
+    env = dict(os.environ)
+    if args.backend:
+        env["LAB_BACKEND"] = check_backend_name(args.backend)
+    rows, complete = [], True
+    for given in args.notebooks:
+        path = Path(given)
+        if not path.is_file() or path.suffix != ".ipynb":
+            raise UsageError(f"no notebook at '{given}'; give a learner's .ipynb file")
+        try:
+            lab = lab_id(nbformat.read(path, as_version=4), path)
+        except ValueError as error:
+            raise UsageError(str(error)) from error
+        results = grade(path, root, env=env, timeout=args.timeout)
+        total = len(checks.checks_of(lab))
+        passed = [r for r in results if r.passed]
+        failed = next((r for r in results if not r.passed), None)
+        note = "all checks pass"
+        if failed is not None:
+            reason = (failed.evalue or failed.ename or "").splitlines()[0][:90]
+            note = f"check.{failed.name}: {reason}"
+        elif len(results) < total:
+            note = f"{total - len(results)} check cell(s) missing"
+        complete = complete and len(passed) == total
+        rows.append((_display(path), lab, f"{len(passed)}/{total}", note))
+    print(format_table(("notebook", "lab", "checks", "first problem"), rows))
+    return 0 if complete else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser for `labbook` and its subcommands."""
     parser = _Parser(prog="labbook", description="Serverless Architectures Lab Book tools.")
@@ -739,6 +881,47 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=int, default=8080, metavar="N", help="port on 127.0.0.1 (8080; 0 = any free)"
     )
     serve.set_defaults(handler=cmd_serve)
+    student = sub.add_parser(
+        "student",
+        help="generate each lab's student notebook from its solution",
+        description="Write labs/NN-arch/student/NN-arch-student.ipynb from "
+        "labs/NN-arch/solution/NN-arch-solution.ipynb: cells tagged `solution` become `# TODO` "
+        "stubs with their hint, outputs are cleared.",
+    )
+    student.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 if a student notebook is stale"
+    )
+    student.set_defaults(handler=cmd_student)
+    quiz = sub.add_parser(
+        "quiz",
+        help="exam questions in the terminal: practice, or a timed exam (--exam N)",
+        description="Practice: every question of an architecture (or of all), each answer "
+        "explained at once. Exam: N questions drawn over the architectures, 2 minutes each, "
+        "a score at the end and the explanation of every question missed.",
+    )
+    quiz.add_argument(
+        "architecture", nargs="?", metavar="ARCH", help="myblog, microservices, ... (default: all)"
+    )
+    quiz.add_argument("--exam", type=int, metavar="N", help="a timed exam of N questions")
+    quiz.add_argument("--seed", type=int, metavar="S", help="draw the same questions again")
+    quiz.set_defaults(handler=cmd_quiz)
+    grade = sub.add_parser(
+        "grade",
+        help="run learners' lab notebooks headless and count the checks each passes",
+        description="Each notebook runs in a fresh copy of its lab's folder, carrying on past "
+        "errors, offline unless --backend says otherwise; the table shows the checks passed "
+        "and the first one that failed, with its message. Exit 1 unless all pass.",
+    )
+    grade.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="a learner's notebook")
+    grade.add_argument(
+        "--backend", metavar="NAME", help=f"LAB_BACKEND for the kernels: {', '.join(BACKENDS)}"
+    )
+    grade.add_argument(
+        "--timeout", type=float, default=600, metavar="S", help="seconds per cell (600)"
+    )
+    grade.set_defaults(handler=cmd_grade)
+    prog = sub.add_parser("progress", help="labs passed and quiz scores, kept on this machine")
+    prog.set_defaults(handler=cmd_progress)
     return parser
 
 
