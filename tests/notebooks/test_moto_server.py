@@ -15,17 +15,20 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from tests.labs.support import every_notebook, run_folder
+
 ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = sorted(ROOT.glob("notebooks/*/*.ipynb"))
+NOTEBOOKS = every_notebook()
 
 
 @pytest.mark.notebook
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.parent.name for p in NOTEBOOKS])
-def test_notebook_runs_on_moto_server(path, monkeypatch):
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_on_moto_server(path, monkeypatch, tmp_path):
     monkeypatch.setenv("LAB_BACKEND", "moto-server")
     nb = nbformat.read(path, as_version=4)
+    folder = run_folder(path, tmp_path)
     client = NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
     )
     try:
         client.execute(env=dict(os.environ))

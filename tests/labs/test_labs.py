@@ -1,0 +1,136 @@
+"""The labs as a whole: student notebooks generated from solutions, and the checks' contract."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from helpers import checks, labs, progress
+from helpers.checks import CheckFailed, Mistake, check
+from helpers.cli import main
+from helpers.labs import check_name
+from tests.labs.support import ROOT, solution_of
+
+
+def test_a_stub_keeps_the_cell_magic_and_shows_the_hint():
+    source = (
+        "%%writefile my-functions/transform/app.py\nimport base64\n\ndef handler(e, c):\n    pass"
+    )
+    hint = "Return one result per recordId: `Ok`, `Dropped` or `ProcessingFailed`. " * 3
+    text = labs.stub(source, hint)
+    lines = text.splitlines()
+    assert lines[0] == "%%writefile my-functions/transform/app.py"
+    assert lines[1].startswith("# TODO: Return one result per recordId")
+    assert all(line.startswith("#") and len(line) <= labs.WIDTH for line in lines[1:])
+    assert "import base64" not in text
+    assert labs.stub("s3.put_bucket_notification_configuration(...)", "Use X.") == "# TODO: Use X."
+
+
+def test_a_solution_cell_without_a_hint_is_refused():
+    with pytest.raises(ValueError, match="needs a hint"):
+        labs.stub("x = 1", " ")
+
+
+def notebook():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Lab"),
+        nbformat.v4.new_code_cell("lab = start()"),
+        nbformat.v4.new_code_cell("answer = 42", metadata={"tags": ["solution"], "hint": "H."}),
+        nbformat.v4.new_markdown_cell("Why 42", metadata={"tags": ["solution"]}),
+        nbformat.v4.new_code_cell("check.answer(lab)", metadata={"tags": ["check"]}),
+    ]
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i}"
+        if cell.cell_type == "code":
+            cell.execution_count = i
+            cell.outputs = [nbformat.v4.new_output("stream", text="out\n")]
+    return nb
+
+
+def test_the_student_notebook_stubs_solutions_drops_their_notes_and_clears_outputs():
+    solution = notebook()
+    before = nbformat.writes(solution)
+    student = labs.student_notebook(solution)
+    assert nbformat.writes(solution) == before, "the solution is not changed"
+    assert [c.id for c in student.cells] == ["cell-0", "cell-1", "cell-2", "cell-4"]
+    stubbed = student.cells[2]
+    assert stubbed.source == "# TODO: H."
+    assert stubbed.metadata["tags"] == ["todo"] and "hint" not in stubbed.metadata
+    code = [c for c in student.cells if c.cell_type == "code"]
+    assert all(c.outputs == [] and c.execution_count is None for c in code)
+    assert labs.render(student) == labs.render(labs.student_notebook(notebook()))
+
+
+def test_student_path_refuses_what_is_not_a_solution(tmp_path):
+    good = tmp_path / "labs/01-myblog/solution/01-myblog-solution.ipynb"
+    assert labs.student_path(good) == tmp_path / "labs/01-myblog/student/01-myblog-student.ipynb"
+    with pytest.raises(ValueError, match="expected labs/NN-arch/solution"):
+        labs.student_path(tmp_path / "labs/01-myblog/01-myblog.ipynb")
+
+
+def test_every_lab_has_a_solution_and_a_committed_student_notebook():
+    found = [p.parent.parent.name for p in labs.solutions(ROOT)]
+    assert found == list(checks.LABS)
+    for path in labs.solutions(ROOT):
+        assert labs.student_path(path).is_file()
+
+
+def test_regenerating_the_student_notebooks_changes_nothing(capsys):
+    assert labs.generate(ROOT, check=True) == []
+    assert main(["student", "--check"]) == 0
+    assert "up to date" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("lab", list(checks.LABS))
+def test_each_check_follows_its_exercise_once_in_order(lab):
+    nb = nbformat.read(solution_of(lab), as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code"]
+    called = [check_name(c.source) for c in cells if "check" in c.metadata.get("tags", [])]
+    assert called == [c.name for c in checks.checks_of(lab)]
+    since_last_check = 0
+    for i, cell in enumerate(cells):
+        tags = cell.metadata.get("tags", [])
+        if "solution" in tags:
+            assert cell.metadata.get("hint"), f"solution cell {i} of {lab} has a hint"
+            since_last_check += 1
+        if "check" in tags:
+            assert since_last_check, (
+                f"check.{check_name(cell.source)} of {lab} follows an exercise (a solution cell)"
+            )
+            since_last_check = 0
+
+
+class FakeLab:
+    backend = "moto"
+
+
+def test_a_check_prints_what_it_verified_and_records_a_pass(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LABBOOK_HOME", str(tmp_path))
+
+    @check("01-myblog", "a demo check")
+    def demo(lab, fine=True):
+        checks.expect(fine, "the demo is not fine: make it fine")
+        return "all fine"
+
+    try:
+        assert demo(FakeLab()) == "all fine"
+        assert capsys.readouterr().out == "✓ a demo check: all fine\n"
+        with pytest.raises(CheckFailed) as failed:
+            demo(FakeLab(), fine=False)
+        assert failed.value._render_traceback_() == [
+            "✗ a demo check",
+            "  the demo is not fine: make it fine",
+        ]
+        assert isinstance(failed.value, AssertionError)
+        entry = progress.load()["labs"]["01-myblog"]["demo"]
+        assert entry["passed"] and entry["last"] == "failed" and entry["backend"] == "moto"
+    finally:
+        checks.REGISTRY["01-myblog"].remove(demo.check)
+
+
+def test_a_check_for_an_unknown_lab_is_refused():
+    with pytest.raises(ValueError, match="unknown lab"):
+        check("09-nothing", "x")
+    with pytest.raises(Mistake):
+        checks.expect([], "empty")
