@@ -39,6 +39,11 @@ DEFAULT_SIZE = 256  # the function's THUMBNAIL_SIZE when its environment does no
 VISIBILITY_FACTOR = 6  # AWS: a queue's visibility timeout ≥ 6 × the timeout of its function
 NONEXISTENT_QUEUE = "AWS.SimpleQueueService.NonExistentQueue"
 CONDITION_OPERATORS = ("ArnEquals", "ArnLike", "StringEquals", "StringLike")
+SET_PREFIXES = ("ForAnyValue:", "ForAllValues:")
+# condition keys that confine an anyone-principal ("*") to requests a service makes on behalf of
+# a resource: AWS documents Principal "*" + aws:SourceArn / aws:SourceAccount as an alternative
+# to a service principal (both keys exist only in service-to-service requests)
+SOURCE_KEYS = ("aws:SourceArn", "aws:SourceAccount")
 
 
 # ---- finding the lab's resources ---------------------------------------------------------------
@@ -120,11 +125,37 @@ def _anyone(statement: dict[str, Any]) -> bool:
     return isinstance(principal, dict) and "*" in _as_list(principal.get("AWS"))
 
 
+def _lets_in(statement: dict[str, Any], service: str) -> bool:
+    """The statement admits `service`: by its service principal, or by an anyone-principal
+    (`"*"`, `{"AWS": "*"}`) that a source condition confines to service requests."""
+    if service in _services(statement):
+        return True
+    return _anyone(statement) and any(_condition(statement, key) for key in SOURCE_KEYS)
+
+
+def _admitting(statements: list[dict[str, Any]], service: str) -> list[dict[str, Any]]:
+    """The statements that admit `service`, those naming it as principal first."""
+    admitting = [s for s in statements if _lets_in(s, service)]
+    return sorted(admitting, key=lambda s: service not in _services(s))
+
+
+def _operator(name: str) -> str:
+    """A condition operator without its set prefix (ForAnyValue:, ForAllValues:) and its IfExists
+    suffix: on the single-valued keys checked here (present in every S3/SNS delivery) they test
+    what the bare operator tests."""
+    for prefix in SET_PREFIXES:
+        if name.startswith(prefix):
+            name = name[len(prefix) :]
+    return name.removesuffix("IfExists")
+
+
 def _condition(statement: dict[str, Any], key: str) -> list[tuple[str, list[str]]]:
-    """(operator, values) of every condition on `key` (condition keys are case-insensitive)."""
+    """(operator, values) of every condition on `key` (condition keys are case-insensitive; a
+    value may be a string or a list), the operator normalised by `_operator`."""
     found = []
     for operator, block in (statement.get("Condition") or {}).items():
-        if operator not in CONDITION_OPERATORS:
+        operator = _operator(operator)
+        if operator not in CONDITION_OPERATORS or not isinstance(block, dict):
             continue
         for name, values in block.items():
             if name.lower() == key.lower():
@@ -200,7 +231,7 @@ def thumbnail_trigger(lab: Any) -> str:
             "the topic's policy lets anyone publish (Principal *, no condition): allow only "
             'Principal {"Service": "s3.amazonaws.com"}',
         )
-    by_s3 = [s for s in publish if "s3.amazonaws.com" in _services(s)]
+    by_s3 = _admitting(publish, "s3.amazonaws.com")
     expect(
         by_s3,
         "the topic's policy does not let S3 publish: set its Policy attribute "
@@ -381,7 +412,7 @@ def fanout_queue(lab: Any) -> str:
             'only Principal {"Service": "sns.amazonaws.com"}, on condition aws:SourceArn = the '
             "topic's ARN",
         )
-    by_sns = [s for s in send if "sns.amazonaws.com" in _services(s)]
+    by_sns = _admitting(send, "sns.amazonaws.com")
     expect(
         by_sns,
         "the queue's policy does not let SNS send: allow Principal "

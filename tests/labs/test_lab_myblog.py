@@ -235,6 +235,78 @@ def test_trigger_accepts_a_list_of_source_arns_and_case_insensitive_keys(lab):
     check.thumbnail_trigger(lab)
 
 
+ANYONE = ("*", {"AWS": "*"}, {"AWS": ["*"]})
+
+
+@pytest.mark.parametrize("principal", ANYONE)
+def test_trigger_accepts_anyone_confined_by_source_conditions(lab, principal):
+    """AWS documents Principal "*" + aws:SourceArn/aws:SourceAccount as a way to let S3 publish."""
+    topic = make_topic(lab)
+    make_topic(lab, s3_publish_statement(lab, topic, Principal=principal))
+    notify(lab, topic)
+    check.thumbnail_trigger(lab)
+
+
+@pytest.mark.parametrize("principal", ANYONE)
+def test_trigger_with_anyone_and_no_condition(lab, principal):
+    topic = make_topic(lab)
+    statement = s3_publish_statement(lab, topic, Principal=principal)
+    del statement["Condition"]
+    make_topic(lab, statement)
+    fails(check.thumbnail_trigger, lab, "the topic's policy lets anyone publish")
+
+
+def test_trigger_with_anyone_confined_to_another_bucket(lab):
+    topic = make_topic(lab)
+    statement = s3_publish_statement(lab, topic, Principal="*")
+    thumbnails_arn = f"arn:aws:s3:::{lab.name(check.THUMBNAILS)}"
+    statement["Condition"]["ArnEquals"]["aws:SourceArn"] = thumbnails_arn
+    make_topic(lab, statement)
+    fails(check.thumbnail_trigger, lab, f"names {thumbnails_arn}, not")
+
+
+@pytest.mark.parametrize(
+    ("arn_operator", "account_operator"),
+    [
+        ("ArnLikeIfExists", "StringEqualsIfExists"),
+        ("ArnEqualsIfExists", "StringLikeIfExists"),
+        ("ForAnyValue:ArnLike", "ForAnyValue:StringEquals"),
+        ("ForAllValues:ArnEquals", "ForAllValues:StringEquals"),
+    ],
+)
+def test_trigger_accepts_operator_variants(lab, arn_operator, account_operator):
+    topic = make_topic(lab)
+    statement = s3_publish_statement(lab, topic)
+    statement["Condition"] = {
+        arn_operator: {"aws:SourceArn": f"arn:aws:s3:::{lab.name(check.UPLOADS)}"},
+        account_operator: {"aws:SourceAccount": [lab.account_id]},
+    }
+    make_topic(lab, statement)
+    notify(lab, topic)
+    check.thumbnail_trigger(lab)
+
+
+def test_trigger_with_an_if_exists_condition_for_every_bucket(lab):
+    topic = make_topic(lab)
+    statement = s3_publish_statement(lab, topic)
+    del statement["Condition"]["ArnEquals"]
+    statement["Condition"]["ArnLikeIfExists"] = {"aws:SourceArn": "arn:aws:s3:::*"}
+    make_topic(lab, statement)
+    fails(check.thumbnail_trigger, lab, "matches every bucket")
+
+
+def test_trigger_accepts_lower_case_condition_keys(lab):
+    topic = make_topic(lab)
+    statement = s3_publish_statement(lab, topic)
+    statement["Condition"] = {
+        "ArnEquals": {"aws:sourcearn": f"arn:aws:s3:::{lab.name(check.UPLOADS)}"},
+        "StringEquals": {"aws:sourceaccount": lab.account_id},
+    }
+    make_topic(lab, statement)
+    notify(lab, topic)
+    check.thumbnail_trigger(lab)
+
+
 def test_trigger_without_a_source_account_condition(lab):
     topic = make_topic(lab)
     statement = s3_publish_statement(lab, topic)
@@ -502,6 +574,50 @@ def test_fanout_with_a_policy_for_another_topic(lab):
     other = topic_arn(lab) + "-other"
     allow(lab, queue, sns_send_statement(lab, queue, other))
     fails(check.fanout_queue, lab, f"names {other}, not {topic_arn(lab)}")
+
+
+@pytest.mark.parametrize("principal", ANYONE)
+def test_fanout_accepts_anyone_confined_to_the_topic(lab, principal):
+    """AWS documents Principal "*" + aws:SourceArn = the topic as a way to let SNS send."""
+    topic, queue, _ = fan_out(lab)
+    allow(lab, queue, sns_send_statement(lab, queue, topic, Principal=principal))
+    check.fanout_queue(lab)
+
+
+@pytest.mark.parametrize("principal", ANYONE)
+def test_fanout_with_anyone_and_no_condition(lab, principal):
+    queue, _ = make_queues(lab)
+    statement = sns_send_statement(lab, queue, topic_arn(lab), Principal=principal)
+    del statement["Condition"]
+    allow(lab, queue, statement)
+    fails(check.fanout_queue, lab, "the queue's policy lets anyone send messages")
+
+
+def test_fanout_with_anyone_confined_to_another_topic(lab):
+    queue, _ = make_queues(lab)
+    other = topic_arn(lab) + "-other"
+    allow(lab, queue, sns_send_statement(lab, queue, other, Principal="*"))
+    fails(check.fanout_queue, lab, f"names {other}, not {topic_arn(lab)}")
+
+
+@pytest.mark.parametrize(
+    "operator",
+    ["ArnLikeIfExists", "ArnEqualsIfExists", "StringEqualsIfExists", "ForAnyValue:ArnEquals"],
+)
+def test_fanout_accepts_operator_variants(lab, operator):
+    topic, queue, _ = fan_out(lab)
+    statement = sns_send_statement(
+        lab, queue, topic, Condition={operator: {"aws:SourceArn": topic}}
+    )
+    allow(lab, queue, statement)
+    check.fanout_queue(lab)
+
+
+def test_fanout_accepts_a_lower_case_condition_key(lab):
+    topic, queue, _ = fan_out(lab)
+    condition = {"ArnEquals": {"aws:sourcearn": [topic]}}
+    allow(lab, queue, sns_send_statement(lab, queue, topic, Condition=condition))
+    check.fanout_queue(lab)
 
 
 def test_fanout_with_a_policy_on_the_dead_letter_queue(lab):
