@@ -14,7 +14,7 @@ import fnmatch
 import json
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import requests
 from cryptography.hazmat.primitives import hashes, serialization
@@ -94,14 +94,19 @@ def _get(url: str) -> requests.Response:
 
 
 def _eventually(
-    lab: Any, url: str, ok: Callable[[requests.Response], bool], *, timeout: float
+    lab: Any,
+    url: str | Callable[[], str],
+    ok: Callable[[requests.Response], bool],
+    *,
+    timeout: float,
 ) -> requests.Response:
     """GET url until ok(response). On AWS: poll while a change reaches the edge. Offline: once,
-    and once more when CloudFront's cached error of an earlier try has expired."""
+    and once more when CloudFront's cached error of an earlier try has expired. A callable `url`
+    is called for each attempt: a signed URL that expires is signed anew each time."""
     last: list[requests.Response] = []
 
     def attempt() -> bool:
-        last[:] = [_get(url)]
+        last[:] = [_get(url() if callable(url) else url)]
         return ok(last[0])
 
     if lab.offline:
@@ -160,9 +165,19 @@ def _principals(statement: dict[str, Any]) -> tuple[bool, list[str]]:
     return everyone, [str(s) for s in _as_list(principal.get("Service", []))]
 
 
+def _positive(operator: str) -> bool:
+    """An operator that a value must match (StringEquals, ArnLike, ...IfExists), not one that it
+    must not (StringNotEquals, ArnNotLike)."""
+    base = operator.lower().split(":")[-1].removesuffix("ifexists")
+    return base in {"stringequals", "stringlike", "arnequals", "arnlike"}
+
+
 def _condition_values(statement: dict[str, Any], key: str) -> list[str]:
+    """The values `key` must match under a positive operator (StringNotEquals does not count)."""
     found = []
-    for block in (statement.get("Condition") or {}).values():
+    for operator, block in (statement.get("Condition") or {}).items():
+        if not _positive(str(operator)):
+            continue
         for name, values in (block or {}).items():
             if name.lower() == key.lower():
                 found += [str(v) for v in _as_list(values)]
@@ -270,17 +285,22 @@ def private_videos(lab: Any) -> str:
         f"CloudFront's statement does not cover the objects: s3:GetObject acts on objects, so "
         f"the Resource is arn:aws:s3:::{bucket}/* (with `/*`), not the bucket's ARN",
     )
-    arns = [a for s in covering for a in _condition_values(s, "AWS:SourceArn")]
-    expect(
-        arns,
-        "the statement lets every CloudFront distribution read the bucket, anyone's: add the "
-        f'Condition {{"StringEquals": {{"AWS:SourceArn": "{dist_arn}"}}}}',
-    )
-    expect(
-        dist_arn in arns,
-        f"the AWS:SourceArn condition names {', '.join(arns)}, not this distribution: use its "
-        f"ARN {dist_arn}",
-    )
+    # every statement that lets CloudFront read must name this distribution: one without the
+    # condition lets every distribution, anyone's, read, whatever the other statements say
+    for statement in for_cloudfront:
+        arns = _condition_values(statement, "AWS:SourceArn")
+        expect(
+            arns,
+            "a statement lets every CloudFront distribution read the bucket, anyone's: add the "
+            f'Condition {{"StringEquals": {{"AWS:SourceArn": "{dist_arn}"}}}} to each statement '
+            "for cloudfront.amazonaws.com (StringNotEquals excludes one distribution, it does "
+            "not limit the rest)",
+        )
+        expect(
+            dist_arn in arns,
+            f"the AWS:SourceArn condition names {', '.join(arns)}, not this distribution: use its "
+            f"ARN {dist_arn}",
+        )
 
     trailer = _eventually(
         lab,
@@ -360,9 +380,9 @@ def key_group(lab: Any) -> str:
         "MissingKey: wait until the distribution is deployed "
         "(cf.get_waiter('distribution_deployed')), then run the check again",
     )
-    signed = _eventually(
+    signed = _eventually(  # signed anew for each attempt: on AWS the wait outlasts a URL
         lab,
-        _signed_url(video_url, key, int(lab.clock.now()) + 120),
+        lambda: _signed_url(video_url, key, int(lab.clock.now()) + 120),
         lambda r: r.status_code == 200,
         timeout=DEPLOY_TIMEOUT,
     )
@@ -572,8 +592,10 @@ def signer(lab: Any) -> str:
         f"the link lives {lifetime / 60:.0f} minutes ({lifetime:.0f} s): links to paid videos "
         "must expire within 5 minutes (Expires = request time + 300)",
     )
+    # the raw query: parse_qsl would read a plain-base64 `+` as a space
+    raw = dict(p.partition("=")[::2] for p in parts.query.split("&") if p)
     expect(
-        not any(c in params["Signature"] for c in "+/="),
+        not any(c in unquote(raw.get("Signature", "")) for c in "+/="),
         "the Signature is plain base64: CloudFront's URL-safe base64 replaces + with -, = with _ "
         "and / with ~",
     )

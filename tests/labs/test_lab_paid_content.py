@@ -23,10 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 import helpers
+import helpers.clock
+import helpers.lab
 from helpers.checks import CheckFailed
 from helpers.checks import paid_content as check
 from tests.labs import support
@@ -337,6 +340,33 @@ def test_private_videos_names_a_policy_for_every_distribution(restore: Given) ->
     fails(check.private_videos, restore.lab, "lets every CloudFront distribution read")
 
 
+def test_private_videos_names_a_second_statement_without_the_condition(restore: Given) -> None:
+    """One statement for this distribution does not make up for another for every one."""
+    right = json.loads(
+        oac_policy(restore.bucket, Condition={"StringEquals": {"AWS:SourceArn": restore.dist_arn}})
+    )["Statement"]
+    open_to_all = json.loads(oac_policy(restore.bucket, Sid="AnyDistribution"))["Statement"]
+    policy = {"Version": "2012-10-17", "Statement": right + open_to_all}
+    restore.s3.put_bucket_policy(Bucket=restore.bucket, Policy=json.dumps(policy))
+    fails(check.private_videos, restore.lab, "lets every CloudFront distribution read")
+
+
+@pytest.mark.parametrize("operator", ["StringNotEquals", "ArnNotLike", "StringNotEqualsIfExists"])
+def test_private_videos_names_a_negative_condition(restore: Given, operator: str) -> None:
+    """`StringNotEquals` keeps one distribution out and lets every other in."""
+    other = restore.dist_arn.rsplit("/", 1)[0] + "/E2OTHERDISTRIB"
+    policy = oac_policy(restore.bucket, Condition={operator: {"AWS:SourceArn": other}})
+    restore.s3.put_bucket_policy(Bucket=restore.bucket, Policy=policy)
+    fails(check.private_videos, restore.lab, "lets every CloudFront distribution read")
+
+
+@pytest.mark.parametrize("operator", ["ArnEquals", "ArnLike", "StringEqualsIfExists"])
+def test_private_videos_accepts_other_positive_operators(restore: Given, operator: str) -> None:
+    policy = oac_policy(restore.bucket, Condition={operator: {"AWS:SourceArn": restore.dist_arn}})
+    restore.s3.put_bucket_policy(Bucket=restore.bucket, Policy=policy)
+    assert "S3 refuses everyone else" in check.private_videos(restore.lab)
+
+
 def test_private_videos_names_another_distribution(restore: Given) -> None:
     other = restore.dist_arn.rsplit("/", 1)[0] + "/E2OTHERDISTRIB"
     policy = oac_policy(restore.bucket, Condition={"StringEquals": {"AWS:SourceArn": other}})
@@ -399,6 +429,97 @@ def test_key_group_sends_back_to_exercise_1_when_s3_refuses_cloudfront(restore: 
         InvalidationBatch={"Paths": {"Quantity": 1, "Items": ["/*"]}, "CallerReference": "ex1"},
     )
     fails(check.key_group, restore.lab, "finish exercise 1")
+
+
+class VirtualTime:
+    """time.time/monotonic/sleep for helpers.lab and helpers.clock: sleeping moves it at once."""
+
+    def __init__(self, start: float) -> None:
+        self.now = start
+
+    def time(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class AwsLab:
+    """Just what `_eventually` uses of a lab on a real account: Lab.settle's AWS branch, which
+    polls every `interval` seconds by waiting on a real (here virtual) clock."""
+
+    offline = False
+    settle = helpers.Lab.settle
+
+    def __init__(self) -> None:
+        self.clock = helpers.clock.Clock(offline=False)
+
+    def _check_open(self) -> None:
+        pass
+
+
+def test_eventually_on_aws_signs_a_fresh_url_for_each_attempt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The distribution takes 10 minutes to deploy, longer than a signed URL lives (120 s): each
+    attempt must carry a URL that has not expired yet, or a correct setup fails after 2 minutes."""
+    clock = VirtualTime(1_700_000_000.0)
+    monkeypatch.setattr(helpers.lab, "time", clock)
+    monkeypatch.setattr(helpers.clock, "time", clock)
+    lab = AwsLab()
+    deployed_at = clock.now + 600
+    key = {"keyPairId": "K2JCJMDEXMPL7Q", "privateKey": "unused"}
+    monkeypatch.setattr(
+        check, "_signed_url", lambda url, key, expires: f"{url}?Expires={expires}&Signature=s"
+    )
+    seen: list[tuple[float, int]] = []
+
+    def edge(url: str) -> requests.Response:
+        expires = int(url.split("Expires=", 1)[1].split("&", 1)[0])
+        seen.append((clock.now, expires))
+        response = requests.Response()
+        if expires <= clock.now:
+            response.status_code, response._content = 403, b"<Code>AccessDenied</Code>"
+        elif clock.now < deployed_at:
+            response.status_code, response._content = 403, b"<Code>InvalidKey</Code>"
+        else:
+            response.status_code, response._content = 200, b"RIFF video"
+        return response
+
+    monkeypatch.setattr(check, "_get", edge)
+    video_url = f"https://d111111abcdef8.cloudfront.net/{check.VIDEO_KEY}"
+    answer = check._eventually(
+        lab,
+        lambda: check._signed_url(video_url, key, int(lab.clock.now()) + 120),
+        lambda r: r.status_code == 200,
+        timeout=check.DEPLOY_TIMEOUT,
+    )
+    assert answer.status_code == 200, answer.text
+    assert len(seen) > 120 // 15 + 1  # the wait outlasted one URL's life
+    assert all(expires > at for at, expires in seen)  # every attempt's URL was still valid
+    assert len({expires for _, expires in seen}) == len(seen)  # signed anew each time
+
+
+def test_eventually_on_aws_gives_a_fixed_url_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = VirtualTime(1_700_000_000.0)
+    monkeypatch.setattr(helpers.lab, "time", clock)
+    monkeypatch.setattr(helpers.clock, "time", clock)
+    urls: list[str] = []
+
+    def edge(url: str) -> requests.Response:
+        urls.append(url)
+        response = requests.Response()
+        response.status_code, response._content = 403, b"<Code>MissingKey</Code>"
+        return response
+
+    monkeypatch.setattr(check, "_get", edge)
+    answer = check._eventually(AwsLab(), "https://example.net/x", lambda r: False, timeout=60)
+    assert answer.status_code == 403
+    assert urls and set(urls) == {"https://example.net/x"}
+    assert clock.now >= 1_700_000_060
 
 
 # ---- exercise 3: the signer ---------------------------------------------------------------------
@@ -499,6 +620,27 @@ def test_signer_names_the_mistake(given: Given, mistake: str) -> None:
         FunctionName=name, Environment={"Variables": {**env, **extra}}
     )
     fails(check.signer, given.lab, message)
+
+
+def test_signer_names_a_plus_left_in_the_signature(
+    given: Given, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A signature that kept base64's `+` (swapping only `=` and `/`): a query parser reads `+`
+    as a space, so the check looks at the raw query string."""
+    given.deploy_signer(variant())
+    invoke = check._invoke
+
+    def plus_kept(lab: Any, name: str, email: str, who: str, hint: str = "") -> Any:
+        status, body, requested = invoke(lab, name, email, who, hint)
+        if email == check.PREMIUM:
+            base, query = body["url"].split("?", 1)
+            params = dict(p.split("=", 1) for p in query.split("&"))
+            params["Signature"] = "+" + params["Signature"][1:].replace("-", "+")
+            body = {**body, "url": base + "?" + "&".join(f"{k}={v}" for k, v in params.items())}
+        return status, body, requested
+
+    monkeypatch.setattr(check, "_invoke", plus_kept)
+    fails(check.signer, given.lab, "plain base64")
 
 
 def test_signer_names_a_deadline_taken_from_another_clock(given: Given) -> None:
