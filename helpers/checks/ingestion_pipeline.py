@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import fnmatch
 import json
 import math
 import re
+import time
 from collections import Counter
 from datetime import datetime, timezone
 from typing import Any
@@ -408,7 +408,30 @@ def _prefix_mistake(prefix: str) -> str | None:
     return f"{where}: {'; '.join(hints) or f'use Prefix {PREFIX!r}'}"
 
 
+def _matches(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
+    """IAM's wildcards: `*` any run of characters, `?` any one; nothing else is special."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    flags = re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL
+    return re.fullmatch(regex, value, flags) is not None
+
+
+_FUNCTION_ARN = re.compile(r"(arn:[^:]+:lambda:[^:]*:[^:]*:function:[^:]+)(?::(.*))?")
+
+
+def _same_function(resource: str) -> list[str]:
+    """`resource` and the ARNs that name the same code: an unqualified function ARN and its
+    `:$LATEST` (which AWS-generated Firehose roles name) are one function to Firehose."""
+    match = _FUNCTION_ARN.fullmatch(resource)
+    if not match or match.group(2) not in (None, "$LATEST"):
+        return [resource]
+    return [match.group(1), f"{match.group(1)}:$LATEST"]
+
+
 def _allows(document: dict[str, Any], action: str, resource: str) -> bool:
+    """Whether an Allow statement grants `action` on `resource` (a Lambda function's
+    unqualified ARN and its `:$LATEST` count as the same resource, so `function:name:$LATEST`
+    and `function:name:*` cover the transform)."""
+    names = _same_function(resource)
     statements = document.get("Statement", [])
     if isinstance(statements, dict):
         statements = [statements]
@@ -419,8 +442,8 @@ def _allows(document: dict[str, Any], action: str, resource: str) -> bool:
         resources = statement.get("Resource", [])
         actions = [actions] if isinstance(actions, str) else actions
         resources = [resources] if isinstance(resources, str) else resources
-        if any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in actions) and any(
-            fnmatch.fnmatchcase(resource, r) for r in resources
+        if any(_matches(a, action, ignore_case=True) for a in actions) and any(
+            _matches(r, name) for r in resources for name in names
         ):
             return True
     return False
@@ -451,6 +474,23 @@ def created_at(lab: Any, description: dict[str, Any]) -> datetime:
     return datetime.fromtimestamp(lab.clock.lab_time_of(created) - 1, tz=timezone.utc)
 
 
+PAUSE = 0.2  # s between GetRecords calls on AWS: a shard serves 5 a second
+RETRIES = 5  # ProvisionedThroughputExceededException: tries again after 0.5, 1, 2, 4, 8 s
+
+
+def _get_records(lab: Any, kinesis: Any, iterator: str) -> dict[str, Any]:
+    """One GetRecords page, waiting and trying again while the shard's read limit is exceeded."""
+    for attempt in range(RETRIES + 1):
+        try:
+            return kinesis.get_records(ShardIterator=iterator, Limit=10_000)
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            if code != "ProvisionedThroughputExceededException" or attempt == RETRIES:
+                raise
+            time.sleep(0 if lab.offline else 0.5 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
 def stream_readings(lab: Any, since: datetime | None = None) -> list[bytes]:
     """The data of every record on the lab's Kinesis stream (arrived at or after `since`)."""
     kinesis = lab.client("kinesis")
@@ -460,8 +500,12 @@ def stream_readings(lab: Any, since: datetime | None = None) -> list[bytes]:
         iterator = kinesis.get_shard_iterator(
             StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
         )["ShardIterator"]
+        calls = 0
         while iterator:
-            page = kinesis.get_records(ShardIterator=iterator, Limit=10_000)
+            if calls and not lab.offline:
+                time.sleep(PAUSE)
+            calls += 1
+            page = _get_records(lab, kinesis, iterator)
             found += [
                 r["Data"]
                 for r in page["Records"]
@@ -684,6 +728,34 @@ def _aggregate(readings: list[dict[str, Any]]) -> dict[str, tuple[int, float]]:
     return {d: (len(t), sum(t) / len(t)) for d, t in out.items()}
 
 
+def _rows(body: bytes) -> list[dict[str, Any]]:
+    """The JSON objects of a JSON-lines body (other lines are skipped)."""
+    rows = []
+    for line in body.splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(row, dict):
+            rows.append(row)
+    return rows
+
+
+def _identity(row: dict[str, Any]) -> tuple[str, str]:
+    """A reading's identity: its device and its `ts` (what the producer stamps it with)."""
+    return json.dumps(row.get("device_id")), json.dumps(row.get("ts"))
+
+
+def _reading_like(row: dict[str, Any]) -> bool:
+    """A row `_aggregate` can count: a device and a numeric temperature."""
+    temperature = row.get("temperature")
+    return (
+        isinstance(row.get("device_id"), str)
+        and isinstance(temperature, (int, float))
+        and not isinstance(temperature, bool)
+    )
+
+
 def _same(rows: dict[str, tuple[int, float]], expected: dict[str, tuple[int, float]]) -> bool:
     return rows.keys() == expected.keys() and all(
         rows[d][0] == expected[d][0] and abs(rows[d][1] - expected[d][1]) <= 0.0051 for d in rows
@@ -728,21 +800,29 @@ def report_query(lab: Any, query: Any) -> str:
     expect(objects, f"no readings under {DATA} yet: finish Exercise 2 first")
     bucket = lab.name(BUCKET)
     day = max(o["Key"][len(DATA) :].rsplit("/", 1)[0] for o in objects)  # yyyy/MM/dd
+    in_day = f"{DATA}{day}/"
+    # what the producer put on the stream, by reading: the values the report must average
     delivery = _delivery(lab)
-    produced = [r for r in map(reading_of, stream_readings(lab, created_at(lab, delivery))) if r]
-    valid = [r for r in produced if verdict(json.dumps(r).encode()) == "Ok"]
-    expected = _aggregate(valid)
-    with_dropped = _aggregate(produced)
-    other_days = []
+    sent: dict[tuple[str, str], dict[str, Any]] = {}
+    for reading in map(reading_of, stream_readings(lab, created_at(lab, delivery))):
+        if reading:
+            sent.setdefault(_identity(reading), reading)
+    # which readings the day's partition holds: Firehose files an object under the day its
+    # oldest record arrived, so a reading belongs to the day whose folder it landed in, not to
+    # the day of its own arrival or of its `ts`
+    day_readings, other_days = [], []
     for o in _keys(lab, bucket, DATA):
-        if not o["Key"].startswith(f"{DATA}{day}/"):
-            other_days += [
-                json.loads(line)
-                for line in _body(lab, bucket, o["Key"]).splitlines()
-                if line.strip()
-            ]
-    every_day = _aggregate(valid + other_days)
-    day_bytes = sum(o["Size"] for o in _keys(lab, bucket, f"{DATA}{day}/"))
+        rows = _rows(_body(lab, bucket, o["Key"]))
+        if o["Key"].startswith(in_day):
+            day_readings += [sent.get(_identity(r), r) for r in rows]
+        else:
+            other_days += rows
+    day_readings = [r for r in day_readings if reading_of(json.dumps(r).encode())]
+    valid = [r for r in day_readings if verdict(json.dumps(r).encode()) == "Ok"]
+    expected = _aggregate(valid)
+    with_dropped = _aggregate(day_readings)
+    every_day = _aggregate(valid + [r for r in other_days if _reading_like(r)])
+    day_bytes = sum(o["Size"] for o in _keys(lab, bucket, in_day))
     other_bytes = sum(o["Size"] for o in _keys(lab, bucket, DATA)) - day_bytes
 
     execution = run_query(lab, query)

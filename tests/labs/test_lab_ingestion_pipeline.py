@@ -477,6 +477,49 @@ def test_delivery_role_may_not_invoke(lab: helpers.Lab) -> None:
     fails(check.delivery_stream, lab, "Firehose may not invoke the function")
 
 
+@pytest.mark.parametrize("qualifier", [":$LATEST", ":*"])
+@uses_clean
+def test_delivery_role_on_the_qualified_function(lab: helpers.Lab, qualifier: str) -> None:
+    # AWS-generated Firehose roles allow lambda:InvokeFunction on function:name:$LATEST, which is
+    # the function the unqualified LambdaArn runs
+    base = "latest-role" if qualifier == ":$LATEST" else "any-version-role"
+    iam = lab.client("iam")
+    try:
+        iam.get_role(RoleName=lab.name(base))
+    except iam.exceptions.NoSuchEntityException:
+        _role(
+            lab,
+            base,
+            "firehose.amazonaws.com",
+            [
+                {
+                    "Effect": "Allow",
+                    "Action": "lambda:InvokeFunction",
+                    "Resource": _transform_arn(lab) + qualifier,
+                }
+            ],
+        )
+    create_delivery(lab, RoleARN=_role_arn(lab, base))
+    # past the role: what fails next is that the producer has not run yet
+    said = fails(check.delivery_stream, lab, "the stream has no records since")
+    assert "may not invoke" not in said
+
+
+def test_invoke_permission_matching() -> None:
+    fn = "arn:aws:lambda:us-east-1:123456789012:function:lab-transform"
+
+    def allows(resource: str, target: str = fn, action: str = "lambda:InvokeFunction") -> bool:
+        statement = {"Effect": "Allow", "Action": action, "Resource": resource}
+        return check._allows({"Statement": [statement]}, "lambda:InvokeFunction", target)
+
+    assert allows(fn) and allows(f"{fn}:$LATEST") and allows(f"{fn}:*") and allows(f"{fn}*")
+    assert allows(fn, target=f"{fn}:$LATEST") and allows("*", action="lambda:*")
+    assert allows(fn, action="Lambda:invokefunction")
+    assert not allows(f"{fn}:1") and not allows(f"{fn}:live") and not allows(f"{fn}-other")
+    assert not allows(fn, action="lambda:GetFunction")
+    assert not allows(f"{fn}:[$]LATEST")  # IAM has no character classes
+
+
 @pytest.mark.parametrize(
     ("prefix", "message"),
     [
@@ -623,6 +666,60 @@ def test_delivery_with_a_crashing_transform(lab: helpers.Lab, tmp_path: Path) ->
     fails(check.delivery_stream, lab, "record(s) failed with Lambda.FunctionError")
 
 
+class _Shard:
+    """A Kinesis client whose one shard refuses the first GetRecords (its read limit), then
+    answers a page of records and an empty page."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def list_shards(self, **_: Any) -> dict[str, Any]:
+        return {"Shards": [{"ShardId": "shardId-000000000000"}]}
+
+    def get_shard_iterator(self, **_: Any) -> dict[str, Any]:
+        return {"ShardIterator": "iterator-0"}
+
+    def get_records(self, ShardIterator: str, Limit: int) -> dict[str, Any]:
+        from botocore.exceptions import ClientError
+
+        self.calls += 1
+        if self.calls == 1:
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "Rate"}},
+                "GetRecords",
+            )
+        if ShardIterator == "iterator-0":
+            arrived = datetime.datetime(2025, 12, 1, tzinfo=datetime.timezone.utc)
+            return {
+                "Records": [{"Data": b"{}", "ApproximateArrivalTimestamp": arrived}],
+                "NextShardIterator": "iterator-1",
+                "MillisBehindLatest": 0,
+            }
+        return {"Records": [], "NextShardIterator": "iterator-2", "MillisBehindLatest": 0}
+
+
+@pytest.mark.parametrize("offline", [False, True])
+def test_stream_readings_pace_get_records(monkeypatch: pytest.MonkeyPatch, offline: bool) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr(check.time, "sleep", slept.append)
+    shard = _Shard()
+
+    class Lab:
+        def __init__(self) -> None:
+            self.offline = offline
+
+        def name(self, base: str) -> str:
+            return base
+
+        def client(self, service: str) -> Any:
+            return shard
+
+    assert check.stream_readings(Lab()) == [b"{}"]
+    assert shard.calls == 3
+    # on AWS: a backoff after the refusal, then 0.2 s before each further call (5 a second)
+    assert [s for s in slept if s] == ([] if offline else [0.5, check.PAUSE])
+
+
 # ---- exercise 3 · the report query ---------------------------------------------------------------
 @pytest.fixture
 def day(lab: helpers.Lab, tmp_path: Path) -> Iterator[str]:
@@ -710,6 +807,50 @@ def test_report_column_names(lab: helpers.Lab, day: str) -> None:
 
 def test_report_every_day(lab: helpers.Lab, day: str) -> None:
     fails(check.report_query, lab, "counts include every day's readings", report("true"))
+
+
+def _a_day_later(records: list[bytes]) -> list[bytes]:
+    """The same readings, stamped a day later (so they are other readings)."""
+    out = []
+    for data in records:
+        reading = check.reading_of(data)
+        if reading is None:
+            out.append(data)
+            continue
+        out.append(json.dumps({**json.loads(data), "ts": reading["ts"] + 86_400_000}).encode())
+    return out
+
+
+@uses_clean
+def test_report_over_two_days(lab: helpers.Lab, tmp_path: Path) -> None:
+    # a lab that crosses midnight UTC (or is done over two sessions): the producer runs on one
+    # day, then on the next; `day` is the later, and only its readings are its report's
+    good_transform(lab, tmp_path)
+    create_delivery(lab)
+    first = readings()
+    produce(lab, first)
+    lab.settle()
+    now = lab.clock.datetime()
+    midnight = datetime.datetime.combine(
+        now.date() + datetime.timedelta(days=1), datetime.time(), tzinfo=datetime.timezone.utc
+    )
+    lab.clock.advance((midnight - now).total_seconds() + 300)
+    second = _a_day_later(readings(seed=6))
+    produce(lab, second)
+    lab.settle()
+    days = sorted(
+        {o["Key"].split("/", 1)[1].rsplit("/", 1)[0] for o in check.delivered_objects(lab)}
+    )
+    assert len(days) == 2, days
+    day = days[-1]
+    said = check.report_query(lab, report(f"dt = '{day}'"))
+    valid = [r for r in second if check.verdict(r) == "Ok"]
+    assert said == (
+        f"3 devices, {len(valid)} readings of the day, and Athena read only the day's partition"
+    )
+    said = fails(check.report_query, lab, "counts include every day's readings", report("true"))
+    both = len(valid) + sum(check.verdict(r) == "Ok" for r in first)
+    assert f"({both} instead of {len(valid)})" in said, said
 
 
 def test_report_filtered_on_ts_reads_every_day(lab: helpers.Lab, day: str) -> None:
