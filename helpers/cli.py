@@ -742,8 +742,8 @@ def cmd_quiz(args: argparse.Namespace) -> int:
         limit = args.exam * quiz.SECONDS_PER_QUESTION
         print(
             f"Exam: {len(questions)} questions on {where}, {limit // 60} minutes "
-            f"({quiz.SECONDS_PER_QUESTION // 60} per question, as in the real exam). "
-            "Explanations come at the end."
+            f"({quiz.SECONDS_PER_QUESTION // 60} per question, as in the real exam); an answer "
+            "given after the time is up is not counted. Explanations come at the end."
         )
         result = quiz.run_quiz(questions, mode="exam", architecture=where, limit_seconds=limit)
     else:
@@ -801,13 +801,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
     """Run learners' lab notebooks headless and report the checks each one passes."""
     import nbformat
 
-    from . import checks
     from .labs import grade, lab_id
 
     root = repo_root()
-    env = dict(os.environ)
-    if args.backend:
-        env["LAB_BACKEND"] = check_backend_name(args.backend)
+    backend = check_backend_name(args.backend) if args.backend else DEFAULT_BACKEND
     rows, complete = [], True
     for given in args.notebooks:
         path = Path(given)
@@ -817,18 +814,15 @@ def cmd_grade(args: argparse.Namespace) -> int:
             lab = lab_id(nbformat.read(path, as_version=4), path)
         except ValueError as error:
             raise UsageError(str(error)) from error
-        results = grade(path, root, env=env, timeout=args.timeout)
-        total = len(checks.checks_of(lab))
-        passed = [r for r in results if r.passed]
+        results = grade(path, root, backend=backend, timeout=args.timeout)
+        passed = sum(r.passed for r in results)
         failed = next((r for r in results if not r.passed), None)
         note = "all checks pass"
         if failed is not None:
-            reason = (failed.evalue or failed.ename or "").splitlines()[0][:90]
+            reason = ((failed.evalue or "").strip() or str(failed.ename)).splitlines()[0][:90]
             note = f"check.{failed.name}: {reason}"
-        elif len(results) < total:
-            note = f"{total - len(results)} check cell(s) missing"
-        complete = complete and len(passed) == total
-        rows.append((_display(path), lab, f"{len(passed)}/{total}", note))
+        complete = complete and failed is None
+        rows.append((_display(path), lab, f"{passed}/{len(results)}", note))
     print(format_table(("notebook", "lab", "checks", "first problem"), rows))
     return 0 if complete else 1
 
@@ -914,7 +908,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grade.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="a learner's notebook")
     grade.add_argument(
-        "--backend", metavar="NAME", help=f"LAB_BACKEND for the kernels: {', '.join(BACKENDS)}"
+        "--backend",
+        metavar="NAME",
+        help=f"LAB_BACKEND for the kernels: {', '.join(BACKENDS)} (default: {DEFAULT_BACKEND})",
     )
     grade.add_argument(
         "--timeout", type=float, default=600, metavar="S", help="seconds per cell (600)"

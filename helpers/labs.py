@@ -10,6 +10,7 @@ solution always makes the same student notebook, byte for byte.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -107,7 +108,7 @@ def generate(root: Path, *, check: bool = False) -> list[Path]:
 
 @dataclass
 class CheckResult:
-    """One check cell of a run: the check it called, and its error (None when it passed)."""
+    """One check of a graded lab: its name, and the error it ended with (None when it passed)."""
 
     name: str
     ename: str | None
@@ -118,36 +119,42 @@ class CheckResult:
         return self.ename is None
 
 
-def check_name(source: str) -> str:
-    """The check a check cell calls (`check.thumbnail_trigger(lab)` -> 'thumbnail_trigger')."""
+def check_name(source: str) -> str | None:
+    """The check a check cell calls (`check.thumbnail_trigger(lab)` -> 'thumbnail_trigger');
+    None when the cell calls no check, or several."""
     found = CHECK_CALL.findall(source)
-    if len(found) != 1:
-        raise ValueError(f"a check cell calls exactly one check, this one: {source!r}")
-    return found[0]
+    return found[0] if len(found) == 1 else None
 
 
 def lab_id(notebook: nbformat.NotebookNode, path: Path) -> str:
     """The lab a student notebook belongs to (stamped by `labbook student`)."""
+    from .checks import LABS
+
     lab = notebook.metadata.get("labbook", {}).get("lab")
     if not lab:
         raise ValueError(
             f"{path.name} is not a lab notebook made by `labbook student` (no metadata.labbook.lab); "
             "grade a copy of labs/NN-arch/student/NN-arch-student.ipynb"
         )
+    if lab not in LABS:
+        raise ValueError(f"{path.name} names lab {lab!r}, which is not one of {', '.join(LABS)}")
     return lab
 
 
 def grade(
-    path: Path, root: Path, *, env: dict[str, str] | None = None, timeout: float = 600
+    path: Path, root: Path, *, backend: str = "moto", timeout: float = 600
 ) -> list[CheckResult]:
     """Run a learner's lab notebook headless in a copy of its lab folder, carrying on past
-    errors, and return what every check cell said, in order."""
+    errors (a cell that times out is interrupted), and return one result per check of the lab,
+    in order: passed when its cell printed the check's ✓ line, else what went wrong."""
     from nbclient import NotebookClient
 
+    from .checks import checks_of
     from .cli import _current_env_kernel_manager
 
     notebook = nbformat.read(path, as_version=4)
     lab = lab_id(notebook, path)
+    stopped = "the check cell did not run"
     with tempfile.TemporaryDirectory(prefix="labbook-grade-") as work:
         folder = Path(work) / lab
         shutil.copytree(
@@ -156,26 +163,38 @@ def grade(
             ignore=shutil.ignore_patterns("__pycache__", "my-functions"),
         )
         (folder / "student").mkdir(exist_ok=True)
+        # the learner's backend, and a progress file of its own: never the grader's
+        env = dict(os.environ, LAB_BACKEND=backend, LABBOOK_HOME=str(Path(work) / "home"))
         client = NotebookClient(
             notebook,
             timeout=timeout,
             allow_errors=True,
+            interrupt_on_timeout=True,
             record_timing=False,
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
             kernel_manager_class=_current_env_kernel_manager(),
             resources={"metadata": {"path": str(folder / "student")}},
         )
-        client.execute(**({} if env is None else {"env": env}))  # env=None breaks the kernel launch
-    results = []
+        try:
+            client.execute(env=env)
+        except Exception as error:  # a dead kernel or the like: grade what ran
+            stopped = f"the run stopped before it: {type(error).__name__}"
+    found: dict[str, CheckResult] = {}
     for cell in notebook.cells:
         if cell.cell_type != "code" or CHECK_TAG not in cell.metadata.get("tags", []):
             continue
+        name = check_name(cell.source)
+        if name is None or name in found:  # an edited or repeated check cell counts once
+            continue
         error: Any = next((o for o in cell.outputs if o.output_type == "error"), None)
-        results.append(
-            CheckResult(
-                check_name(cell.source),
-                error.ename if error else None,
-                error.evalue if error else None,
-            )
-        )
-    return results
+        printed = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+        if error is not None:
+            found[name] = CheckResult(name, error.ename, error.evalue)
+        elif printed.startswith("✓") or "\n✓" in printed:
+            found[name] = CheckResult(name, None, None)
+        else:
+            found[name] = CheckResult(name, "NotRun", stopped)
+    return [
+        found.get(c.name) or CheckResult(c.name, "Missing", f"no cell calls check.{c.name}(lab)")
+        for c in checks_of(lab)
+    ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,28 +21,54 @@ def path() -> Path:
     return home / "progress.json"
 
 
+def _empty() -> dict[str, Any]:
+    return {"labs": {}, "quiz": []}
+
+
 def load() -> dict[str, Any]:
     """Everything recorded so far (empty when nothing is); a damaged file is set aside."""
     file = path()
     try:
-        data = json.loads(file.read_text())
+        text = file.read_text()
     except FileNotFoundError:
-        return {"labs": {}, "quiz": []}
-    except (OSError, ValueError):
+        return _empty()
+    except OSError as error:  # unreadable: carry on without it, and say so
+        print(f"labbook: progress not read from {file} ({error})", file=sys.stderr)
+        return _empty()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    well_formed = (
+        isinstance(data, dict)
+        and isinstance(data.get("labs", {}), dict)
+        and all(isinstance(v, dict) for v in data.get("labs", {}).values())
+        and isinstance(data.get("quiz", []), list)
+    )
+    if not well_formed:
         # a damaged file must not stop a lab: keep it for the learner to inspect, start afresh
-        file.replace(file.with_suffix(f".damaged-{int(time.time())}.json"))
-        return {"labs": {}, "quiz": []}
+        aside = file.with_suffix(f".damaged-{int(time.time())}.json")
+        try:
+            file.replace(aside)
+            print(f"labbook: damaged progress file set aside as {aside}", file=sys.stderr)
+        except OSError:
+            pass
+        return _empty()
     data.setdefault("labs", {})
     data.setdefault("quiz", [])
     return data
 
 
 def _save(data: dict[str, Any]) -> None:
+    """Write progress; a machine where it cannot be written loses the record, not the lab."""
     file = path()
-    file.parent.mkdir(parents=True, exist_ok=True)
-    temporary = file.with_suffix(".tmp")
-    temporary.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
-    temporary.replace(file)
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = file.with_suffix(".tmp")
+        temporary.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+        temporary.replace(file)
+    except OSError as error:
+        print(f"labbook: progress not saved to {file} ({error})", file=sys.stderr)
 
 
 def record_check(lab: str, check: str, passed: bool, backend: str) -> None:

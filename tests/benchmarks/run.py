@@ -10,6 +10,7 @@ import itertools
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -1618,13 +1619,63 @@ def bench_software_updates(downloads: int) -> list[tuple[str, str, str]]:
     return rows
 
 
+def bench_labs() -> list[tuple[str, str, str]]:
+    """Each lab: its solution headless, its untouched student notebook graded; the quiz bank."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from helpers import labs, quiz
+
+    rows = []
+    for solution in labs.solutions(ROOT):
+        with tempfile.TemporaryDirectory() as work:  # a copy: the solution writes its handlers
+            lab = solution.parent.parent
+            shutil.copytree(
+                lab, Path(work) / lab.name, ignore=shutil.ignore_patterns("__pycache__")
+            )
+            nb = nbformat.read(solution, as_version=4)
+            t = time.perf_counter()
+            NotebookClient(
+                nb, timeout=600, resources={"metadata": {"path": f"{work}/{lab.name}/solution"}}
+            ).execute()
+            solved = time.perf_counter() - t
+        t = time.perf_counter()
+        results = labs.grade(labs.student_path(solution), ROOT)
+        graded = time.perf_counter() - t
+        failed = sum(not r.passed for r in results)
+        rows.append(
+            (
+                f"lab {lab.name}: student graded / solution",
+                f"{graded / solved:.2f}× ({graded:.1f} s / {solved:.1f} s; "
+                f"{failed} of {len(results)} checks fail untouched)",
+                "reported",
+            )
+        )
+    quiz._files.cache_clear()
+    t = time.perf_counter()
+    bank = quiz.load_bank()
+    loaded = time.perf_counter() - t
+    t = time.perf_counter()
+    for arch in quiz.architectures():
+        quiz.checkpoint_html(arch.key)
+    rendered = time.perf_counter() - t
+    rows.append(
+        (
+            "quiz: bank read and checked / 5 checkpoints as HTML",
+            f"{loaded * 1000:.0f} ms ({len(bank)} questions) / {rendered * 1000:.0f} ms",
+            "reported",
+        )
+    )
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "groups",
         nargs="*",
-        help="runtime, notebooks, myblog, microservices, athena, ingestion and/or software-updates"
-        " (default: all)",
+        help="runtime, notebooks, myblog, microservices, athena, ingestion, software-updates "
+        "and/or labs (default: all)",
     )
     parser.add_argument("--rounds", type=int, default=10, help="cold starts to time (x10 warm)")
     parser.add_argument("--photos", type=int, default=200, help="myblog: photos to upload")
@@ -1651,6 +1702,7 @@ def main() -> int:
         "athena",
         "ingestion",
         "software-updates",
+        "labs",
     ]
     args.groups = args.groups or groups
     unknown = set(args.groups) - set(groups)
@@ -1671,6 +1723,8 @@ def main() -> int:
         rows += bench_ingestion(args.records)
     if "software-updates" in args.groups:
         rows += bench_software_updates(args.downloads)
+    if "labs" in args.groups:
+        rows += bench_labs()
     width = max(len(r[0]) for r in rows)
     for name, value, target in rows:
         print(f"{name:<{width}}  {value:<60}  target {target}")

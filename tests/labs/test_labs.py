@@ -134,3 +134,69 @@ def test_a_check_for_an_unknown_lab_is_refused():
         check("09-nothing", "x")
     with pytest.raises(Mistake):
         checks.expect([], "empty")
+
+
+@pytest.mark.notebook
+def test_grading_counts_each_check_once_whatever_the_learner_did(tmp_path, monkeypatch):
+    monkeypatch.setenv("LABBOOK_HOME", str(tmp_path / "grader"))
+    monkeypatch.setenv("LAB_BACKEND", "aws")  # the grader's shell: grading stays offline
+    nb = nbformat.read(labs.student_path(solution_of("01-myblog")), as_version=4)
+    cells = []
+    for cell in nb.cells:
+        name = check_name(cell.source) if "check" in cell.metadata.get("tags", []) else None
+        if name == "thumbnail_trigger":  # a check run twice counts once
+            cells += [cell, nbformat.v4.new_code_cell(cell.source, metadata=cell.metadata)]
+        elif name == "fanout_queue":  # a cell calling two checks is not a check cell
+            cell.source = "check.fanout_queue(lab)\ncheck.thumbnail_trigger(lab)"
+            cells.append(cell)
+        elif name == "thumbnail_consumer":  # deleted
+            continue
+        elif name == "thumbnails_made":  # a cell that hangs before it is interrupted
+            cells += [nbformat.v4.new_code_cell("import time\ntime.sleep(120)"), cell]
+        else:
+            cells.append(cell)
+    nb.cells = cells
+    path = tmp_path / "submission.ipynb"
+    nbformat.write(nb, path)
+
+    results = labs.grade(path, ROOT, timeout=30)
+    assert [r.name for r in results] == [c.name for c in checks.checks_of("01-myblog")]
+    by_name = {r.name: r for r in results}
+    assert by_name["thumbnail_trigger"].ename == "CheckFailed"
+    assert "no SNS topic" in by_name["thumbnail_trigger"].evalue
+    assert by_name["fanout_queue"].ename == "Missing"
+    assert by_name["thumbnail_consumer"].ename == "Missing"
+    # the hanging cell was interrupted after 30 s and the run carried on to the last check
+    assert by_name["thumbnails_made"].ename == "CheckFailed"
+    assert not (tmp_path / "grader" / "progress.json").exists(), (
+        "the grader's progress is untouched"
+    )
+
+
+def test_grading_refuses_a_notebook_that_is_not_a_lab(tmp_path, capsys):
+    nb = nbformat.v4.new_notebook()
+    path = tmp_path / "mine.ipynb"
+    nbformat.write(nb, path)
+    assert main(["grade", str(path)]) == 2
+    assert "not a lab notebook made by `labbook student`" in capsys.readouterr().err
+    nb.metadata["labbook"] = {"lab": "../.."}
+    nbformat.write(nb, path)
+    assert main(["grade", str(path)]) == 2
+    assert "which is not one of 01-myblog" in capsys.readouterr().err
+
+
+def test_a_progress_file_of_the_wrong_shape_is_set_aside(tmp_path, monkeypatch):
+    monkeypatch.setenv("LABBOOK_HOME", str(tmp_path))
+    for damaged in ("[]", '{"labs": []}', '{"labs": {"01-myblog": 3}}', '{"quiz": {}}'):
+        progress.path().write_text(damaged)
+        progress.record_check("01-myblog", "thumbnail_trigger", True, "moto")
+        assert progress.load()["labs"]["01-myblog"]["thumbnail_trigger"]["passed"] is True
+    assert len(list(tmp_path.glob("progress.damaged-*.json"))) >= 1
+
+
+def test_progress_that_cannot_be_saved_does_not_stop_a_check(tmp_path, monkeypatch, capsys):
+    home = tmp_path / "home"
+    home.write_text("a file where the folder should be")
+    monkeypatch.setenv("LABBOOK_HOME", str(home))
+    progress.record_check("01-myblog", "thumbnail_trigger", True, "moto")
+    assert "progress not saved" in capsys.readouterr().err
