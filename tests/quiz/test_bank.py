@@ -135,3 +135,17 @@ def test_the_right_answer_is_not_always_in_one_place(key):
 
 def test_the_bank_has_at_least_sixty_questions():
     assert len(quiz.load_bank()) >= 12 * len(KEYS)
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_the_right_answer_is_not_given_away_by_its_length(key):
+    # on the exam, distractors are as long and as specific as the answer: a bank whose right
+    # option is usually the longest teaches guessing, not AWS
+    singles = [q for q in quiz.load_bank(key) if q.choose == 1]
+    longest = []
+    for q in singles:
+        lengths = [len(o.text) for o in q.options]
+        top = max(lengths)
+        if lengths.count(top) == 1 and q.options[lengths.index(top)].correct:
+            longest.append(q.id)
+    assert len(longest) <= max(4, len(singles) // 3), longest
