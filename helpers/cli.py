@@ -780,19 +780,18 @@ def cmd_progress(args: argparse.Namespace) -> int:
         print("  none yet: try `labbook quiz myblog` or `labbook quiz --exam 20`")
     else:
         rows = []
+
+        def shown(entry: dict[str, Any]) -> str:
+            percent = round(100 * entry["score"] / entry["total"])
+            return f"{entry['score']}/{entry['total']} ({percent} %)"
+
         for (arch, mode), entries in sorted(scores.items()):
-            best = max(entries, key=lambda e: e["score"] / e["total"])
-            last = entries[-1]
-            rows.append(
-                (
-                    arch,
-                    mode,
-                    str(len(entries)),
-                    f"{last['score']}/{last['total']}",
-                    f"{best['score']}/{best['total']}",
-                )
-            )
-        print(format_table(("architecture", "mode", "times", "last", "best"), rows))
+            # the best of the rounds as long as the longest one: 1/1 is not better than 9/10
+            longest = max(e["total"] for e in entries)
+            full = [e for e in entries if e["total"] == longest]
+            best = max(full, key=lambda e: e["score"])
+            rows.append((arch, mode, str(len(entries)), shown(entries[-1]), shown(best)))
+        print(format_table(("architecture", "mode", "rounds", "last", "best of the longest"), rows))
     print(f"\nkept in {_display(progress.path())}")
     return 0
 
@@ -805,7 +804,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
     root = repo_root()
     backend = check_backend_name(args.backend) if args.backend else DEFAULT_BACKEND
-    rows, complete = [], True
+    rows, problems, complete = [], [], True
     for given in args.notebooks:
         path = Path(given)
         if not path.is_file() or path.suffix != ".ipynb":
@@ -819,11 +818,16 @@ def cmd_grade(args: argparse.Namespace) -> int:
         failed = next((r for r in results if not r.passed), None)
         note = "all checks pass"
         if failed is not None:
-            reason = ((failed.evalue or "").strip() or str(failed.ename)).splitlines()[0][:90]
-            note = f"check.{failed.name}: {reason}"
+            note = f"check.{failed.name} ({failed.ename})"
+            reason = (failed.evalue or "").strip() or str(failed.ename)
+            problems.append(
+                f"{_display(path)}: check.{failed.name}\n  " + reason.replace("\n", "\n  ")
+            )
         complete = complete and failed is None
         rows.append((_display(path), lab, f"{passed}/{len(results)}", note))
     print(format_table(("notebook", "lab", "checks", "first problem"), rows))
+    if problems:
+        print("\nWhat each first problem said:\n\n" + "\n\n".join(problems))
     return 0 if complete else 1
 
 
@@ -938,6 +942,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("labbook: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `labbook progress | head`: the reader has gone, nothing to say
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

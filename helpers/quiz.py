@@ -235,8 +235,7 @@ def format_question(q: Question, number: int, total: int) -> str:
 def format_explanation(q: Question, given: frozenset[str] | None) -> str:
     """Every option explained, with the answer, what was given and where the notebook shows it."""
     head = f"Answer: {','.join(sorted(q.answer))}"
-    if given:
-        head += f" · yours: {','.join(sorted(given))}"
+    head += f" · yours: {','.join(sorted(given))}" if given else " · yours: unanswered"
     lines = [head]
     for i, o in enumerate(q.options):
         mark = "✓" if o.correct else "✗"

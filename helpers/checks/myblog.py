@@ -354,10 +354,11 @@ def fanout_queue(lab: Any) -> str:
     )
     _, attributes = found
     redrive = attributes.get("RedrivePolicy")
+    first = "" if _queue_attributes(lab, DLQ) else f"create the queue {dlq_name} and "
     expect(
         redrive,
-        f"the queue has no dead-letter queue: create the queue {dlq_name} and set the queue's "
-        'RedrivePolicy attribute to {"deadLetterTargetArn": <its ARN>, "maxReceiveCount": 3}',
+        f"the queue has no dead-letter queue: {first}set the queue's RedrivePolicy attribute "
+        f'to {{"deadLetterTargetArn": <the ARN of {dlq_name}>, "maxReceiveCount": 3}}',
     )
     redrive = json.loads(redrive)
     target = redrive.get("deadLetterTargetArn")

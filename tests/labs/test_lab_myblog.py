@@ -478,8 +478,16 @@ def test_fanout_without_a_queue(lab):
 
 
 def test_fanout_without_a_dead_letter_queue(lab):
-    make_queues(lab, redrive=False)
-    fails(check.fanout_queue, lab, "the queue has no dead-letter queue")
+    make_queues(lab, redrive=False)  # the DLQ exists, the queue does not name it
+    said = fails(check.fanout_queue, lab, "the queue has no dead-letter queue: set the queue's")
+    assert "create the queue" not in said
+
+
+def test_fanout_without_any_dead_letter_queue(lab):
+    lab.client("sqs").create_queue(
+        QueueName=lab.name(check.QUEUE), Attributes={"VisibilityTimeout": "60"}
+    )
+    fails(check.fanout_queue, lab, f"create the queue {lab.name(check.DLQ)} and set")
 
 
 def test_fanout_with_the_queue_as_its_own_dead_letter_queue(lab):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from helpers import checks, progress, quiz
@@ -67,12 +69,13 @@ def test_progress_shows_labs_and_quiz_scores(home, capsys):
     progress.record_check("01-myblog", first.name, True, "moto")
     progress.record_quiz("myblog", "exam", 9, 12, 600)
     progress.record_quiz("myblog", "exam", 11, 12, 500)
+    progress.record_quiz("myblog", "exam", 1, 1, 60)
     assert main(["progress"]) == 0
     out = capsys.readouterr().out
     total = len(checks.checks_of("01-myblog"))
-    assert f"01-myblog              1/{total}" in out
-    assert f"next: check.{second.name}" in out
-    assert "myblog        exam  2      11/12  11/12" in out
+    assert re.search(rf"01-myblog +1/{total} +next: check\.{second.name}", out)
+    # three rounds, the last 1/1; the best of the longest (12 questions) is 11/12, not 1/1
+    assert re.search(r"myblog +exam +3 +1/1 \(100 %\) +11/12 \(92 %\)", out)
 
 
 def test_a_lab_whose_checks_all_passed_is_passed(home, capsys):
@@ -80,3 +83,24 @@ def test_a_lab_whose_checks_all_passed_is_passed(home, capsys):
         progress.record_check("02-microservices", c.name, True, "moto")
     main(["progress"])
     assert "passed" in capsys.readouterr().out.split("02-microservices")[1].splitlines()[0]
+
+
+def test_an_exam_cut_short_marks_the_rest_unanswered(home, monkeypatch, capsys):
+    typing(monkeypatch, [])  # input ends at once
+    assert main(["quiz", "--exam", "2", "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "Score: 0/2" in out and out.count("yours: unanswered") == 2
+
+
+@pytest.mark.notebook
+def test_grading_prints_each_first_problem_in_full(home, capsys):
+    from helpers.labs import student_path
+    from tests.labs.support import solution_of
+
+    notebook = student_path(solution_of("03-paid-content"))
+    assert main(["grade", str(notebook)]) == 1
+    out = capsys.readouterr().out
+    assert re.search(r"03-paid-content +0/3 +check\.private_videos \(CheckFailed\)", out)
+    said = out.split("What each first problem said:")[1]
+    assert "check.private_videos" in said and "Origin Access Control" in said
+    assert not (home / "progress.json").exists(), "grading keeps the learners' checks apart"
