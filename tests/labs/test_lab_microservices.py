@@ -24,6 +24,7 @@ import pytest
 import helpers
 from helpers.checks import CheckFailed
 from helpers.checks import microservices as check
+from tests.emulator.conftest import TRUST_POLICY
 from tests.labs import support
 
 LAB_DIR = Path(__file__).resolve().parents[2] / "labs" / "02-microservices"
@@ -44,21 +45,6 @@ def test_untouched_student_notebook_fails_every_check(tmp_path: Path) -> None:
 
 
 # ---- the lab's given resources, and a clean slate for each test --------------------------------
-def trust() -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "lambda.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-    )
-
-
 def put_policy(lab: helpers.Lab, role: str, name: str, *statements: dict[str, Any]) -> None:
     lab.client("iam").put_role_policy(
         RoleName=lab.name(role),
@@ -91,7 +77,7 @@ def lab() -> Iterator[helpers.Lab]:
             BillingMode="PAY_PER_REQUEST",
         )
     for base in ("notifications", "orders"):
-        iam.create_role(RoleName=lab.name(f"{base}-role"), AssumeRolePolicyDocument=trust())
+        iam.create_role(RoleName=lab.name(f"{base}-role"), AssumeRolePolicyDocument=TRUST_POLICY)
     put_policy(
         lab,
         "notifications-role",

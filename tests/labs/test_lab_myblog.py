@@ -25,6 +25,7 @@ from PIL import Image
 import helpers
 from helpers.checks import CheckFailed
 from helpers.checks import myblog as check
+from tests.emulator.conftest import TRUST_POLICY as TRUST
 from tests.labs import support
 
 FUNCTION_DIR = (
@@ -45,18 +46,6 @@ def test_untouched_student_notebook_fails_every_check(tmp_path: Path) -> None:
 
 
 # ---- the lab's given resources, and a clean slate for each test --------------------------------
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
 
 
 @pytest.fixture(scope="module")

@@ -32,6 +32,7 @@ import helpers.clock
 import helpers.lab
 from helpers.checks import CheckFailed
 from helpers.checks import paid_content as check
+from tests.emulator.conftest import TRUST_POLICY as TRUST
 from tests.labs import support
 
 LAB_DIR = Path(__file__).resolve().parents[2] / "labs" / "03-paid-content"
@@ -55,18 +56,6 @@ GET_HEAD = {
     "Items": ["GET", "HEAD"],
     "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]},
 }
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
 ALL_BLOCKED = {
     "BlockPublicAcls": True,
     "IgnorePublicAcls": True,

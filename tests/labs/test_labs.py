@@ -200,3 +200,13 @@ def test_progress_that_cannot_be_saved_does_not_stop_a_check(tmp_path, monkeypat
     monkeypatch.setenv("LABBOOK_HOME", str(home))
     progress.record_check("01-myblog", "thumbnail_trigger", True, "moto")
     assert "progress not saved" in capsys.readouterr().err
+
+
+def test_a_lab_gives_the_chapters_own_functions_unchanged():
+    # a lab folder is handed out and graded on its own, so it carries copies of the chapter
+    # handlers it deploys as given: they must stay the chapter's, byte for byte (lab 02's orders
+    # and notifications are the lab's own, written for its exercises)
+    for lab, name in (("01-myblog", "thumbnail"), ("04-software-updates", "publisher")):
+        given = ROOT / "labs" / lab / "functions" / name / "app.py"
+        chapter = ROOT / "notebooks" / lab / "functions" / name / "app.py"
+        assert given.read_bytes() == chapter.read_bytes(), f"{given} differs from {chapter}"
