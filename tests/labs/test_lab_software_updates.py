@@ -29,6 +29,7 @@ from helpers.checks import CheckFailed
 from helpers.checks import software_updates as check
 from tests.emulator.vpc_support import two_zone_vpc
 from tests.labs import support
+from tests.software_updates.support import behaviour
 
 EXPECTED = {
     "distribution_origin": "there is no distribution of this lab",
@@ -106,23 +107,6 @@ def lab() -> Iterator[helpers.Lab]:
 @pytest.fixture
 def dns_name(lab: helpers.Lab) -> str:
     return check._load_balancer(lab)["DNSName"]
-
-
-def behaviour(seconds: int, pattern: str | None = None, **changes: Any) -> dict[str, Any]:
-    out = {
-        "TargetOriginId": "update-servers",
-        "ViewerProtocolPolicy": "redirect-to-https",
-        "AllowedMethods": {
-            "Quantity": 2,
-            "Items": ["GET", "HEAD"],
-            "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]},
-        },
-        "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
-        "MinTTL": 0,
-        "DefaultTTL": seconds,
-        "MaxTTL": seconds,
-    }
-    return out | ({"PathPattern": pattern} if pattern else {}) | changes
 
 
 @pytest.fixture

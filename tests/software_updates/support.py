@@ -57,7 +57,8 @@ nohup python3 -m http.server 80 --directory /mnt/efs/www > /var/log/updates-serv
 """
 
 
-def behaviour(seconds: int, pattern: str | None = None) -> dict:
+def behaviour(seconds: int, pattern: str | None = None, **changes: object) -> dict:
+    """A cache behaviour to the update servers kept `seconds` (legacy TTL settings)."""
     out = {
         "TargetOriginId": "update-servers",
         "ViewerProtocolPolicy": "redirect-to-https",
@@ -71,7 +72,7 @@ def behaviour(seconds: int, pattern: str | None = None) -> dict:
         "DefaultTTL": seconds,
         "MaxTTL": seconds,
     }
-    return out | ({"PathPattern": pattern} if pattern else {})
+    return out | ({"PathPattern": pattern} if pattern else {}) | changes
 
 
 def build_site(lab) -> tuple[str, str, Path]:
