@@ -435,16 +435,21 @@ class Checkpoint:
         return w.VBox([*boxes, score])
 
     def _question_widget(self, w: Any, n: int, q: Question, score: Any) -> Any:
-        title = w.HTML(f"<p><b>{n}.</b> {_inline(q.question)}</p>")
-        labels = [f"{LETTERS[i]}. {o.text}" for i, o in enumerate(q.options)]
-        layout = w.Layout(width="auto")
+        # the options' text as HTML (long options wrap cleanly), the choice as letters
+        items = "".join(f"<li>{_inline(o.text)}</li>" for o in q.options)
+        title = w.HTML(f'<p><b>{n}.</b> {_inline(q.question)}</p><ol type="A">{items}</ol>')
+        letters = list(LETTERS[: len(q.options)])
         if q.choose == 1:
-            picker = w.RadioButtons(options=labels, value=None, layout=layout)
-            chosen = lambda: {picker.value[0]} if picker.value else set()  # noqa: E731
+            picker = w.ToggleButtons(options=letters, value=None)
+            picker.style.button_width = "3em"
+            chosen = lambda: {picker.value} if picker.value else set()  # noqa: E731
         else:
-            ticks = [w.Checkbox(description=label, indent=False, layout=layout) for label in labels]
-            picker = w.VBox(ticks)
-            chosen = lambda: {LETTERS[i] for i, t in enumerate(ticks) if t.value}  # noqa: E731
+            ticks = [
+                w.Checkbox(description=x, indent=False, layout=w.Layout(width="4em"))
+                for x in letters
+            ]
+            picker = w.HBox(ticks)
+            chosen = lambda: {x for x, t in zip(letters, ticks, strict=True) if t.value}  # noqa: E731
         button = w.Button(description="Check")
         feedback = w.HTML()
 

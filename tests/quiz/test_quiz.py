@@ -219,10 +219,11 @@ def test_in_a_kernel_each_question_is_answered_with_widgets(monkeypatch, tmp_pat
     *boxes, score = cp.widget.children
     assert len(boxes) == len(cp.questions)
     for q, box in zip(cp.questions, boxes, strict=True):
-        _, picker, button, feedback = box.children
+        title, picker, button, feedback = box.children
+        assert all(f"<li>{quiz._inline(o.text)}</li>" in title.value for o in q.options)
         if q.choose == 1:
-            wrong_letter = next(x for x in "ABCD" if x not in q.answer)
-            picker.value = picker.options["ABCD".index(wrong_letter)]
+            assert list(picker.options) == ["A", "B", "C", "D"]
+            picker.value = next(x for x in "ABCD" if x not in q.answer)
         else:
             picker.children[0].value = True  # too few ticks first
             button.click()
