@@ -229,33 +229,8 @@ def test_transform_without_handler(lab: helpers.Lab, tmp_path: Path) -> None:
     fails(check.transform, lab, "no handler found")
 
 
-# the right transform, then each common mistake as a small change of it
-RIGHT = """
-import base64
-import json
-
-FIELDS = ("device_id", "site", "ts", "temperature", "humidity")
-
-
-def handler(event, context):
-    return {"records": [transform(record) for record in event["records"]]}
-
-
-def transform(record):
-    answer = {"recordId": record["recordId"], "data": record["data"]}
-    try:
-        reading = json.loads(base64.b64decode(record["data"]))
-        row = {name: reading[name] for name in FIELDS}
-        for name in ("ts", "temperature", "humidity"):
-            if isinstance(row[name], bool) or not isinstance(row[name], (int, float)):
-                raise ValueError(name)
-    except (ValueError, KeyError, TypeError):
-        return {**answer, "result": "ProcessingFailed"}
-    if not (-40 <= row["temperature"] <= 60 and 0 <= row["humidity"] <= 100):
-        return {**answer, "result": "Dropped"}
-    line = json.dumps(row) + "\\n"
-    return {**answer, "result": "Ok", "data": base64.b64encode(line.encode()).decode()}
-"""
+# the reference transform (the solution writes it), then each common mistake as a small change
+RIGHT = SOLUTION_TRANSFORM.read_text()
 MISTAKES = {
     "result_OK": (
         ('"result": "Ok"', '"result": "OK"'),
@@ -293,8 +268,8 @@ MISTAKES = {
     ),
     "malformed_dropped": (
         (
-            'except (ValueError, KeyError, TypeError):\n        return {**answer, "result": "ProcessingFailed"}',
-            'except (ValueError, KeyError, TypeError):\n        return {**answer, "result": "Dropped"}',
+            'return {**answer, "result": "ProcessingFailed"}',
+            'return {**answer, "result": "Dropped"}',
         ),
         "is `ProcessingFailed`, so Firehose keeps the original",
     ),
@@ -322,7 +297,7 @@ MISTAKES = {
 @pytest.mark.parametrize("mistake", MISTAKES)
 def test_transform_names_the_mistake(lab: helpers.Lab, tmp_path: Path, mistake: str) -> None:
     (old, new), message = MISTAKES[mistake]
-    source = textwrap.dedent(RIGHT)
+    source = RIGHT
     assert old in source, old
     deploy(lab, source.replace(old, new), tmp_path)
     fails(check.transform, lab, message)
@@ -596,7 +571,7 @@ def test_delivery_before_the_producer(lab: helpers.Lab, tmp_path: Path) -> None:
 def test_delivery_with_a_lax_transform(lab: helpers.Lab, tmp_path: Path) -> None:
     deploy(
         lab,
-        textwrap.dedent(RIGHT).replace(
+        RIGHT.replace(
             'not (-40 <= row["temperature"] <= 60 and 0 <= row["humidity"] <= 100)', "False"
         ),
         tmp_path,
@@ -608,7 +583,7 @@ def test_delivery_with_a_lax_transform(lab: helpers.Lab, tmp_path: Path) -> None
 
 @uses_clean
 def test_delivery_with_a_transform_returning_OK(lab: helpers.Lab, tmp_path: Path) -> None:
-    deploy(lab, textwrap.dedent(RIGHT).replace('"result": "Ok"', '"result": "OK"'), tmp_path)
+    deploy(lab, RIGHT.replace('"result": "Ok"', '"result": "OK"'), tmp_path)
     create_delivery(lab)
     produce(lab, readings())
     fails(check.delivery_stream, lab, "record(s) failed with Lambda.ProcessingFailed")
@@ -636,9 +611,7 @@ def test_delivery_right(lab: helpers.Lab, tmp_path: Path) -> None:
 
 @uses_clean
 def test_delivery_with_a_transform_without_newlines(lab: helpers.Lab, tmp_path: Path) -> None:
-    deploy(
-        lab, textwrap.dedent(RIGHT).replace('json.dumps(row) + "\\n"', "json.dumps(row)"), tmp_path
-    )
+    deploy(lab, RIGHT.replace('json.dumps(row) + "\\n"', "json.dumps(row)"), tmp_path)
     create_delivery(lab)
     produce(lab, readings())
     fails(check.delivery_stream, lab, "not one JSON object a line: end each Ok record's data")
