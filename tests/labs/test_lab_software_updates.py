@@ -27,9 +27,8 @@ import requests
 import helpers
 from helpers.checks import CheckFailed
 from helpers.checks import software_updates as check
-from tests.emulator.vpc_support import two_zone_vpc
 from tests.labs import support
-from tests.software_updates.support import behaviour
+from tests.software_updates.support import behaviour, build_application
 
 EXPECTED = {
     "distribution_origin": "there is no distribution of this lab",
@@ -61,45 +60,11 @@ def lab() -> Iterator[helpers.Lab]:
     (written straight into the file system here), the launch template, the load balancer, the
     target group and the Auto Scaling group of two, all named lab.name("updates")."""
     lab = helpers.start("su-lab-checks", backend="moto")
-    ec2, efs, elbv2 = lab.client("ec2"), lab.client("efs"), lab.client("elbv2")
-    name = lab.name("updates")
-    vpc, subnets = two_zone_vpc(lab, "10.40")
-    fs = efs.create_file_system(CreationToken=name)["FileSystemId"]
-    for subnet in subnets:
-        efs.create_mount_target(FileSystemId=fs, SubnetId=subnet)
-    www = lab.emulator.efs.directory(fs) / "www"
-    (www / "updates").mkdir(parents=True)
+    _, www = build_application(lab, user_data=USER_DATA)
     (www / UPDATE_PATH.lstrip("/")).write_bytes(UPDATE)
     manifest = {"version": "2.0.0", "url": UPDATE_PATH, "size": len(UPDATE)}
     manifest["sha256"] = hashlib.sha256(UPDATE).hexdigest()
     (www / "latest.json").write_text(json.dumps(manifest))
-    ec2.create_launch_template(
-        LaunchTemplateName=name,
-        LaunchTemplateData={
-            "ImageId": "ami-12c6146b",
-            "InstanceType": "t3.micro",
-            "UserData": base64.b64encode(USER_DATA.format(fs=fs).encode()).decode(),
-        },
-    )
-    lb = elbv2.create_load_balancer(Name=name, Subnets=subnets)["LoadBalancers"][0]
-    group = elbv2.create_target_group(
-        Name=name, Protocol="HTTP", Port=80, VpcId=vpc, TargetType="instance"
-    )["TargetGroups"][0]["TargetGroupArn"]
-    elbv2.create_listener(
-        LoadBalancerArn=lb["LoadBalancerArn"],
-        Protocol="HTTP",
-        Port=80,
-        DefaultActions=[{"Type": "forward", "TargetGroupArn": group}],
-    )
-    lab.client("autoscaling").create_auto_scaling_group(
-        AutoScalingGroupName=name,
-        LaunchTemplate={"LaunchTemplateName": name, "Version": "$Latest"},
-        MinSize=2,
-        MaxSize=4,
-        DesiredCapacity=2,
-        VPCZoneIdentifier=",".join(subnets),
-        TargetGroupARNs=[group],
-    )
     yield lab
     lab.teardown()
 

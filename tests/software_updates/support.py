@@ -75,9 +75,10 @@ def behaviour(seconds: int, pattern: str | None = None, **changes: object) -> di
     return out | ({"PathPattern": pattern} if pattern else {}) | changes
 
 
-def build_site(lab) -> tuple[str, str, Path]:
-    """The chapter's application (EFS, launch template, two-AZ group, ALB) with CloudFront in
-    front: `/updates/*` kept a year, the rest 60 s. Returns (cdn url, origin url, www folder)."""
+def build_application(lab, user_data: str = USER_DATA) -> tuple[dict, Path]:
+    """The chapter's application, all named lab.name("updates"): EFS with a mount target in each
+    of two zones, a launch template whose user data serves it, an ALB and an Auto Scaling group
+    of two. Returns (the load balancer, the file system's empty `www/updates/` parent folder)."""
     ec2, efs, elb = lab.client("ec2"), lab.client("efs"), lab.client("elbv2")
     vpc, subnets = two_zone_vpc(lab, "10.40")
     fs = efs.create_file_system(CreationToken=lab.name("updates"))["FileSystemId"]
@@ -85,16 +86,13 @@ def build_site(lab) -> tuple[str, str, Path]:
         efs.create_mount_target(FileSystemId=fs, SubnetId=subnet)
     www = lab.emulator.efs.directory(fs) / "www"
     (www / "updates").mkdir(parents=True)
-    (www / "latest.json").write_text('{"version": "2.0.0"}')
-    (www / "updates" / "app-2.0.0.bin").write_bytes(os.urandom(100_000))
-
     template = lab.name("updates")
     ec2.create_launch_template(
         LaunchTemplateName=template,
         LaunchTemplateData={
             "ImageId": "ami-12c6146b",
             "InstanceType": "t3.micro",
-            "UserData": base64.b64encode(USER_DATA.format(fs=fs).encode()).decode(),
+            "UserData": base64.b64encode(user_data.format(fs=fs).encode()).decode(),
         },
     )
     lb = elb.create_load_balancer(Name=lab.name("updates"), Subnets=subnets)["LoadBalancers"][0]
@@ -116,6 +114,15 @@ def build_site(lab) -> tuple[str, str, Path]:
         VPCZoneIdentifier=",".join(subnets),
         TargetGroupARNs=[group],
     )
+    return lb, www
+
+
+def build_site(lab) -> tuple[str, str, Path]:
+    """The chapter's application (build_application) holding release 2.0.0, with CloudFront in
+    front: `/updates/*` kept a year, the rest 60 s. Returns (cdn url, origin url, www folder)."""
+    lb, www = build_application(lab)
+    (www / "latest.json").write_text('{"version": "2.0.0"}')
+    (www / "updates" / "app-2.0.0.bin").write_bytes(os.urandom(100_000))
     dist = lab.client("cloudfront").create_distribution(
         DistributionConfig={
             "CallerReference": lab.name("updates"),
