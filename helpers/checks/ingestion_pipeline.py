@@ -31,6 +31,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from . import Mistake, check, expect
+from .policies import grants, role_documents, statements
 
 LAB = "05-ingestion-pipeline"
 # the lab names of the notebook's resources (lab.name(...))
@@ -408,13 +409,6 @@ def _prefix_mistake(prefix: str) -> str | None:
     return f"{where}: {'; '.join(hints) or f'use Prefix {PREFIX!r}'}"
 
 
-def _matches(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
-    """IAM's wildcards: `*` any run of characters, `?` any one; nothing else is special."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    flags = re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL
-    return re.fullmatch(regex, value, flags) is not None
-
-
 _FUNCTION_ARN = re.compile(r"(arn:[^:]+:lambda:[^:]*:[^:]*:function:[^:]+)(?::(.*))?")
 
 
@@ -432,39 +426,9 @@ def _allows(document: dict[str, Any], action: str, resource: str) -> bool:
     unqualified ARN and its `:$LATEST` count as the same resource, so `function:name:$LATEST`
     and `function:name:*` cover the transform)."""
     names = _same_function(resource)
-    statements = document.get("Statement", [])
-    if isinstance(statements, dict):
-        statements = [statements]
-    for statement in statements:
-        if statement.get("Effect") != "Allow":
-            continue
-        actions = statement.get("Action", [])
-        resources = statement.get("Resource", [])
-        actions = [actions] if isinstance(actions, str) else actions
-        resources = [resources] if isinstance(resources, str) else resources
-        if any(_matches(a, action, ignore_case=True) for a in actions) and any(
-            _matches(r, name) for r in resources for name in names
-        ):
-            return True
-    return False
-
-
-def _policies(lab: Any, role_arn: str) -> list[dict[str, Any]]:
-    """The identity policies of a role (inline and attached), as documents."""
-    iam = lab.client("iam")
-    name = role_arn.rsplit("/", 1)[-1]
-    documents = []
-    for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
-        document = iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
-        documents.append(json.loads(document) if isinstance(document, str) else document)
-    for attached in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
-        policy = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]
-        version = iam.get_policy_version(
-            PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"]
-        )
-        document = version["PolicyVersion"]["Document"]
-        documents.append(json.loads(document) if isinstance(document, str) else document)
-    return documents
+    return any(
+        s.get("Effect") == "Allow" and grants(s, action, names) for s in statements(document)
+    )
 
 
 def created_at(lab: Any, description: dict[str, Any]) -> datetime:
@@ -610,7 +574,7 @@ def delivery_stream(lab: Any) -> str:
     )
     role_arn = destination.get("RoleARN", "")
     expect(
-        any(_allows(d, "lambda:InvokeFunction", lambda_arn) for d in _policies(lab, role_arn)),
+        any(_allows(d, "lambda:InvokeFunction", lambda_arn) for d in role_documents(lab, role_arn)),
         f"Firehose may not invoke the function: its role {role_arn.rsplit('/', 1)[-1]} has no "
         "policy allowing lambda:InvokeFunction on the transform; use firehose_role, which has one",
     )

@@ -8,15 +8,14 @@ queue and, from the queue, `queued_ms`).
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import uuid
 from typing import Any
-from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
 from . import Mistake, check, expect
+from .policies import as_list, grants, role_documents
 
 LAB = "02-microservices"
 EVENT_ATTRIBUTE = "event_type"  # the message attribute orders publishes and the filter reads
@@ -133,48 +132,12 @@ def _settled_state(lab: Any, mapping_uuid: str) -> str:
 
 
 # ---- IAM, read as AWS evaluates the simple cases --------------------------------------------
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _document(raw: Any) -> dict[str, Any]:
-    return json.loads(unquote(raw)) if isinstance(raw, str) else raw
-
-
-def _role_documents(lab: Any, role_arn: str) -> list[dict[str, Any]]:
-    iam = lab.client("iam")
-    role = role_arn.rsplit("/", 1)[-1]
-    docs = [
-        _document(iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])
-        for name in iam.list_role_policies(RoleName=role)["PolicyNames"]
-    ]
-    for attached in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
-        policy = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]
-        version = iam.get_policy_version(
-            PolicyArn=attached["PolicyArn"], VersionId=policy["DefaultVersionId"]
-        )
-        docs.append(_document(version["PolicyVersion"]["Document"]))
-    return docs
-
-
-def _statement_covers(statement: dict[str, Any], action: str, resource: str) -> bool:
-    actions = _as_list(statement.get("Action", []))
-    resources = _as_list(statement.get("Resource", []))
-    return any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in actions) and any(
-        fnmatch.fnmatchcase(resource, r) for r in resources
-    )
-
-
 def _role_allows(lab: Any, role_arn: str, action: str, resource: str) -> bool:
     """Whether the role's policies allow `action` on `resource` (no Deny, conditions ignored)."""
-    statements = [s for doc in _role_documents(lab, role_arn) for s in _as_list(doc["Statement"])]
-    if any(
-        s.get("Effect") == "Deny" and _statement_covers(s, action, resource) for s in statements
-    ):
+    statements = [s for doc in role_documents(lab, role_arn) for s in as_list(doc["Statement"])]
+    if any(s.get("Effect") == "Deny" and grants(s, action, resource) for s in statements):
         return False
-    return any(
-        s.get("Effect") == "Allow" and _statement_covers(s, action, resource) for s in statements
-    )
+    return any(s.get("Effect") == "Allow" and grants(s, action, resource) for s in statements)
 
 
 # ---- SNS filter policies, for the operators a learner uses ----------------------------------
@@ -196,7 +159,7 @@ def _condition_matches(condition: Any, value: Any) -> bool:
         but = condition["anything-but"]
         if isinstance(but, dict):
             return not _condition_matches(but, value)
-        return str(value) not in {str(v) for v in _as_list(but)}
+        return str(value) not in {str(v) for v in as_list(but)}
     return True  # an operator this check does not evaluate (numeric, cidr...): assume it matches
 
 
@@ -210,7 +173,7 @@ def _policy_matches(policy: dict[str, Any], values: dict[str, Any]) -> bool:
             inner = values.get(key)
             if not _policy_matches(rule, inner if isinstance(inner, dict) else {}):
                 return False
-        elif not any(_condition_matches(c, values.get(key)) for c in _as_list(rule)):
+        elif not any(_condition_matches(c, values.get(key)) for c in as_list(rule)):
             return False
     return True
 
@@ -230,14 +193,14 @@ def _filter_passes(policy: dict[str, Any], scope: str, event_type: str) -> bool:
 def _lets_sns_send(statement: dict[str, Any], queue_arn: str) -> bool:
     principal = statement.get("Principal")
     services = (
-        _as_list(principal.get("Service", [])) + _as_list(principal.get("AWS", []))
+        as_list(principal.get("Service", [])) + as_list(principal.get("AWS", []))
         if isinstance(principal, dict)
-        else _as_list(principal)
+        else as_list(principal)
     )
     return (
         statement.get("Effect") == "Allow"
         and any(p in ("sns.amazonaws.com", "*") for p in services)
-        and _statement_covers(
+        and grants(
             {**statement, "Resource": statement.get("Resource", "*")}, "sqs:SendMessage", queue_arn
         )
     )
@@ -253,7 +216,7 @@ def _names_topic(statement: dict[str, Any], topic_arn: str) -> bool:
         ):
             continue
         for key, value in pairs.items():
-            if key.lower() == "aws:sourcearn" and topic_arn in _as_list(value):
+            if key.lower() == "aws:sourcearn" and topic_arn in as_list(value):
                 return True
     return False
 
@@ -300,7 +263,7 @@ def order_events(lab: Any) -> str:
         ) from None
 
     policy = json.loads(attrs.get("Policy") or "{}")
-    statements = _as_list(policy.get("Statement", []))
+    statements = as_list(policy.get("Statement", []))
     expect(
         statements,
         "the queue has no access policy, so SNS may not send to it (on AWS the topic's messages "

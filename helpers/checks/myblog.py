@@ -12,7 +12,6 @@ timeout; ReportBatchItemFailures) and SQS dead-letter queues.
 
 from __future__ import annotations
 
-import fnmatch
 import io
 import json
 from typing import Any
@@ -21,6 +20,8 @@ from urllib.parse import unquote_plus
 from botocore.exceptions import ClientError
 
 from . import Mistake, check, expect
+from .policies import as_list, wildcard
+from .policies import statements as policy_statements
 
 LAB = "01-myblog"
 
@@ -90,31 +91,19 @@ def _function(lab: Any) -> dict[str, Any]:
 
 
 # ---- resource policies -------------------------------------------------------------------------
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _statements(policy: str | None) -> list[dict[str, Any]]:
-    if not policy:
-        return []
-    return _as_list(json.loads(policy).get("Statement"))
-
-
 def _allows(statement: dict[str, Any], action: str) -> bool:
     """An Allow statement whose Action covers `action` (IAM actions are case-insensitive)."""
     if statement.get("Effect") != "Allow":
         return False
     service = action.split(":")[0]
-    granted = {a.lower() for a in _as_list(statement.get("Action"))}
+    granted = {a.lower() for a in as_list(statement.get("Action"))}
     return bool(granted & {action.lower(), f"{service}:*".lower(), "*"})
 
 
 def _services(statement: dict[str, Any]) -> set[str]:
     principal = statement.get("Principal")
     if isinstance(principal, dict):
-        return set(_as_list(principal.get("Service")))
+        return set(as_list(principal.get("Service")))
     return set()
 
 
@@ -122,7 +111,7 @@ def _anyone(statement: dict[str, Any]) -> bool:
     principal = statement.get("Principal")
     if principal == "*":
         return True
-    return isinstance(principal, dict) and "*" in _as_list(principal.get("AWS"))
+    return isinstance(principal, dict) and "*" in as_list(principal.get("AWS"))
 
 
 def _lets_in(statement: dict[str, Any], service: str) -> bool:
@@ -159,13 +148,13 @@ def _condition(statement: dict[str, Any], key: str) -> list[tuple[str, list[str]
             continue
         for name, values in block.items():
             if name.lower() == key.lower():
-                found.append((operator, [str(v) for v in _as_list(values)]))
+                found.append((operator, [str(v) for v in as_list(values)]))
     return found
 
 
 def _matches(operator: str, pattern: str, value: str) -> bool:
     if operator.endswith("Like"):
-        return fnmatch.fnmatchcase(value, pattern)
+        return wildcard(pattern, value)
     return pattern == value
 
 
@@ -178,7 +167,7 @@ def _condition_lets(statement: dict[str, Any], key: str, value: str) -> bool:
 
 
 def _covers_resource(statement: dict[str, Any], arn: str) -> bool:
-    return any(fnmatch.fnmatchcase(arn, r) for r in _as_list(statement.get("Resource", "*")))
+    return any(wildcard(str(r), arn) for r in as_list(statement.get("Resource", "*")))
 
 
 def _check_service_statement(
@@ -224,7 +213,7 @@ def thumbnail_trigger(lab: Any) -> str:
         f'sns.create_topic(Name=lab.name("{TOPIC}"))',
     )
     policy = lab.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"].get("Policy")
-    publish = [s for s in _statements(policy) if _allows(s, "sns:Publish")]
+    publish = [s for s in policy_statements(policy) if _allows(s, "sns:Publish")]
     for statement in publish:
         expect(
             not (_anyone(statement) and not statement.get("Condition")),
@@ -405,7 +394,7 @@ def fanout_queue(lab: Any) -> str:
         '{"Service": "sns.amazonaws.com"} the action sqs:SendMessage on the queue, on condition '
         "aws:SourceArn = the topic's ARN",
     )
-    send = [s for s in _statements(policy) if _allows(s, "sqs:SendMessage")]
+    send = [s for s in policy_statements(policy) if _allows(s, "sqs:SendMessage")]
     for statement in send:
         expect(
             not (_anyone(statement) and not statement.get("Condition")),

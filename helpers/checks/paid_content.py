@@ -10,7 +10,6 @@ reach the edge: the checks wait for it with `lab.settle`.
 from __future__ import annotations
 
 import base64
-import fnmatch
 import json
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from . import Mistake, check, expect
+from .policies import as_list, wildcard
 
 LAB = "03-paid-content"
 VIDEO_KEY = "videos/intro.webp"  # the premium video, behind the `/videos/*` behaviour
@@ -150,10 +150,6 @@ def _signed_url(url: str, key: dict[str, str], expires: int) -> str:
 
 
 # ---- exercise 1 ---------------------------------------------------------------------------------
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
 def _principals(statement: dict[str, Any]) -> tuple[bool, list[str]]:
     """(grants to everyone, the service principals named)."""
     principal = statement.get("Principal")
@@ -161,8 +157,8 @@ def _principals(statement: dict[str, Any]) -> tuple[bool, list[str]]:
         return True, []
     if not isinstance(principal, dict):
         return False, []
-    everyone = "*" in _as_list(principal.get("AWS", []))
-    return everyone, [str(s) for s in _as_list(principal.get("Service", []))]
+    everyone = "*" in as_list(principal.get("AWS", []))
+    return everyone, [str(s) for s in as_list(principal.get("Service", []))]
 
 
 def _positive(operator: str) -> bool:
@@ -180,7 +176,7 @@ def _condition_values(statement: dict[str, Any], key: str) -> list[str]:
             continue
         for name, values in (block or {}).items():
             if name.lower() == key.lower():
-                found += [str(v) for v in _as_list(values)]
+                found += [str(v) for v in as_list(values)]
     return found
 
 
@@ -190,12 +186,12 @@ def _limited(statement: dict[str, Any]) -> bool:
 
 
 def _allows_get(statement: dict[str, Any]) -> bool:
-    actions = [str(a).lower() for a in _as_list(statement.get("Action", []))]
-    return any(fnmatch.fnmatchcase("s3:getobject", a) for a in actions)
+    actions = [str(a).lower() for a in as_list(statement.get("Action", []))]
+    return any(wildcard(a, "s3:getobject") for a in actions)
 
 
 def _covers(statement: dict[str, Any], arn: str) -> bool:
-    return any(fnmatch.fnmatchcase(arn, str(r)) for r in _as_list(statement.get("Resource", [])))
+    return any(wildcard(str(r), arn) for r in as_list(statement.get("Resource", [])))
 
 
 @check(LAB, "Private videos: only the distribution reads the bucket")
@@ -211,7 +207,7 @@ def private_videos(lab: Any) -> str:
         policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
     except s3.exceptions.ClientError:
         policy = {"Statement": []}
-    statements = [s for s in _as_list(policy.get("Statement", [])) if s.get("Effect") == "Allow"]
+    statements = [s for s in as_list(policy.get("Statement", [])) if s.get("Effect") == "Allow"]
     for statement in statements:
         everyone, _ = _principals(statement)
         expect(
