@@ -749,7 +749,8 @@ def cmd_quiz(args: argparse.Namespace) -> int:
     else:
         questions = list(pool)
         random.Random(args.seed).shuffle(questions)
-        print(f"Practice: {len(questions)} questions on {where}; each answer is explained.")
+        named = f"{key} ({quiz.architecture(key).title})" if key else "every architecture"
+        print(f"Practice: {len(questions)} questions on {named}; each answer is explained.")
         result = quiz.run_quiz(questions, mode="practice", architecture=where)
     print(quiz.format_result(result))
     return 0

@@ -394,14 +394,6 @@ def checkpoint_html(key: str) -> str:
     return "\n".join(parts)
 
 
-def checkpoint_text(key: str) -> str:
-    """An architecture's questions as plain text (answers at the end, for a printout)."""
-    questions = load_bank(key)
-    body = [format_question(q, n, len(questions)) for n, q in enumerate(questions, 1)]
-    answers = [f"{n}. {','.join(sorted(q.answer))}" for n, q in enumerate(questions, 1)]
-    return "\n\n".join(body) + "\n\nAnswers: " + "  ".join(answers)
-
-
 def _in_kernel() -> bool:
     """True in a Jupyter kernel, where widgets can reach a frontend."""
     try:
@@ -414,7 +406,8 @@ def _in_kernel() -> bool:
 
 class Checkpoint:
     """A notebook's exam checkpoint: interactive widgets in JupyterLab, static HTML elsewhere
-    (GitHub, nbval, a frontend without widgets), plain text in a terminal."""
+    (GitHub, nbval, a frontend without widgets), and in a terminal a line pointing to
+    `labbook quiz`."""
 
     def __init__(self, key: str) -> None:
         self.key = key
@@ -484,7 +477,8 @@ class Checkpoint:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         bundle: dict[str, Any] = {
-            "text/plain": f"{len(self.questions)} exam questions on {self.key}",
+            "text/plain": f"{len(self.questions)} exam questions on {self.key}: "
+            f"`labbook quiz {self.key}` asks them in a terminal",
             "text/html": checkpoint_html(self.key),
         }
         if self.widget is not None:
